@@ -1,0 +1,54 @@
+# The README's commands. `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+SCALE  ?= small
+
+.PHONY: install run serve worker migrate test test-fast lint format check-deploy clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+## Set up everything, load demo data and serve on http://$(HOST):$(PORT) (Daphne + one job worker).
+run: migrate
+	$(BIN)/python manage.py seed_demo --scale $(SCALE)
+	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
+	@$(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+## The server alone, and the worker alone (for running them as separate processes).
+serve: migrate
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+worker: migrate
+	$(BIN)/python manage.py run_worker
+
+## The whole test suite (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-deploy: install
+	DJANGO_ENV=production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
+	ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

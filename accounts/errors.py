@@ -1,0 +1,16 @@
+from enum import StrEnum
+
+from config.exceptions import ApiError
+
+
+class AccountErrorCode(StrEnum):
+    INVALID_CREDENTIALS = "invalid_credentials"
+    EMAIL_TAKEN = "email_taken"
+    WRONG_ROLE = "wrong_role"
+    WRONG_PASSWORD = "wrong_password"
+    WEAK_PASSWORD = "weak_password"
+    READ_ONLY_FIELD = "read_only_field"
+
+
+class AccountError(ApiError):
+    pass

@@ -1,0 +1,144 @@
+"""Users, roles and role profiles."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.utils import timezone as dj_timezone
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", "Student"
+    TEACHER = "teacher", "Teacher"
+    TUTOR = "tutor", "Tutor"
+    PARENT = "parent", "Parent"
+    ADMIN = "admin", "Admin"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known IANA time zone.", code="invalid_timezone")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        """Create a user and, in the same transaction, the profile of its role."""
+        if not email:
+            raise ValueError("An email is required.")
+        fields.setdefault("role", Role.STUDENT)
+        if fields["role"] == Role.ADMIN:
+            fields.setdefault("is_staff", True)
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)  # None gives an unusable password
+        with transaction.atomic():
+            user.save(using=self._db)
+            profile_model = PROFILE_MODELS.get(user.role)
+            if profile_model is not None:
+                profile_model.objects.create(user=user)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person on the platform. The email is the login; `role` decides the profile and what they see."""
+
+    email = models.EmailField(unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    phone = models.CharField(max_length=32, blank=True)
+    # Set by the Telegram binding flow; never exposed through the API.
+    telegram_chat_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=dj_timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def telegram_linked(self) -> bool:
+        return self.telegram_chat_id is not None
+
+
+class StudentProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="student_profile")
+    grade = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    goal = models.TextField(blank=True, max_length=2000)
+    # Role of these two is checked by the service and, on both databases, by triggers (see migration 0002).
+    tutor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="tutored_students")
+    parent = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="children_profiles")
+
+    def __str__(self) -> str:
+        return f"Student profile of {self.user_id}"
+
+
+class TeacherProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="teacher_profile")
+    bio = models.TextField(blank=True, max_length=5000)
+    experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
+
+    def __str__(self) -> str:
+        return f"Teacher profile of {self.user_id}"
+
+
+class TutorProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="tutor_profile")
+    bio = models.TextField(blank=True, max_length=5000)
+
+    def __str__(self) -> str:
+        return f"Tutor profile of {self.user_id}"
+
+
+class ParentProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="parent_profile")
+
+    def __str__(self) -> str:
+        return f"Parent profile of {self.user_id}"
+
+
+PROFILE_MODELS: dict[str, type[models.Model]] = {
+    Role.STUDENT: StudentProfile,
+    Role.TEACHER: TeacherProfile,
+    Role.TUTOR: TutorProfile,
+    Role.PARENT: ParentProfile,
+}
+PROFILE_RELATED_NAMES = {
+    Role.STUDENT: "student_profile",
+    Role.TEACHER: "teacher_profile",
+    Role.TUTOR: "tutor_profile",
+    Role.PARENT: "parent_profile",
+}

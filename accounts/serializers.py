@@ -1,0 +1,174 @@
+"""Serializers of accounts: one per use. Read serializers expect the queryset of `accounts.selectors`."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Role, User, validate_timezone
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    """A user as others see them in lists and links."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role"]
+        read_only_fields = fields
+
+
+class StudentProfileSerializer(serializers.Serializer):
+    grade = serializers.IntegerField(allow_null=True)
+    goal = serializers.CharField()
+    tutor = UserBriefSerializer(allow_null=True)
+    parent = UserBriefSerializer(allow_null=True)
+
+
+class TeacherProfileSerializer(serializers.Serializer):
+    bio = serializers.CharField()
+    experience_years = serializers.IntegerField()
+    subjects = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_subjects(self, profile):
+        # `teaching_enrollments` is prefetched (active only) by the selector; no query here.
+        seen = {}
+        for enrollment in profile.user.teaching_enrollments.all():
+            seen[enrollment.subject_id] = {"id": enrollment.subject_id, "name": enrollment.subject.name}
+        return sorted(seen.values(), key=lambda subject: subject["name"])
+
+
+class TutorProfileSerializer(serializers.Serializer):
+    bio = serializers.CharField()
+
+
+class ParentProfileSerializer(serializers.Serializer):
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field(UserBriefSerializer(many=True))
+    def get_children(self, profile):
+        return UserBriefSerializer([child.user for child in profile.user.children_profiles.all()], many=True).data
+
+
+PROFILE_SERIALIZERS = {
+    Role.STUDENT: ("student_profile", StudentProfileSerializer),
+    Role.TEACHER: ("teacher_profile", TeacherProfileSerializer),
+    Role.TUTOR: ("tutor_profile", TutorProfileSerializer),
+    Role.PARENT: ("parent_profile", ParentProfileSerializer),
+}
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The full user with the profile of their role (as `/api/profile/me/` and the admin list show it)."""
+
+    profile = serializers.SerializerMethodField()
+    telegram_linked = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "timezone",
+            "phone",
+            "telegram_linked",
+            "is_active",
+            "date_joined",
+            "last_login",
+            "profile",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_profile(self, user):
+        related_name, serializer = PROFILE_SERIALIZERS.get(user.role, (None, None))
+        if related_name is None:
+            return None
+        profile = getattr(user, related_name, None)
+        return serializer(profile).data if profile is not None else None
+
+
+# --- Input -----------------------------------------------------------------------------------------------
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    user = UserSerializer()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ProfileInputSerializer(serializers.Serializer):
+    """Every profile field that exists; the service decides which ones the caller may set."""
+
+    grade = serializers.IntegerField(min_value=1, max_value=12, allow_null=True, required=False)
+    goal = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    bio = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
+    tutor = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    parent = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+
+
+class _RejectReadOnlyMixin:
+    """Refuse, rather than silently ignore, an attempt to write a field that cannot be changed here."""
+
+    read_only_inputs: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        forbidden = [name for name in self.read_only_inputs if name in self.initial_data]
+        if forbidden:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in forbidden})
+        return attrs
+
+
+class MeUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
+    read_only_inputs = ("id", "email", "role", "is_staff", "is_superuser", "is_active", "telegram_chat_id")
+
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    profile = ProfileInputSerializer(required=False)
+
+
+class AdminUserCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Role.choices)
+    timezone = serializers.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    phone = serializers.CharField(max_length=32, allow_blank=True, default="")
+    profile = ProfileInputSerializer(required=False)
+
+
+class AdminUserUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
+    read_only_inputs = ("id", "role", "is_staff", "is_superuser", "password", "telegram_chat_id")
+
+    email = serializers.EmailField(max_length=254, required=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    is_active = serializers.BooleanField(required=False)
+    profile = ProfileInputSerializer(required=False)
+
+
+class AdminUserCreatedSerializer(UserSerializer):
+    temporary_password = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "temporary_password"]
+        read_only_fields = fields
+
+
+class TemporaryPasswordSerializer(serializers.Serializer):
+    temporary_password = serializers.CharField()

@@ -1,0 +1,3 @@
+"""WebSocket routes of the chat (the consumer arrives with the chat issue)."""
+
+websocket_urlpatterns: list = []

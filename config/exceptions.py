@@ -1,0 +1,193 @@
+"""The API's error contract: every error under /api/ is `{"detail", "code", "fields"?}` JSON.
+
+Services raise `ApiError` subclasses (each app names its codes in its own `errors.py`); this module turns
+them, DRF's exceptions and Django's into that shape. Anything unexpected becomes a logged JSON 500 with the
+request id and no traceback in the body.
+"""
+
+import logging
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+logger = logging.getLogger("thebot.errors")
+
+
+class ErrorCode(StrEnum):
+    """Codes shared by every app; domain codes live in each app's errors.py."""
+
+    INVALID = "invalid"
+    PARSE_ERROR = "parse_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    THROTTLED = "throttled"
+    SERVER_ERROR = "server_error"
+
+
+class ApiError(Exception):
+    """A domain error a service raises; the handler renders it. Subclass per app with its own codes."""
+
+    status_code = 400
+
+    def __init__(
+        self,
+        detail: str,
+        code: str = ErrorCode.INVALID,
+        *,
+        status: int | None = None,
+        fields: dict | None = None,
+        extra: dict | None = None,
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        self.code = str(code)
+        self.fields = fields
+        self.extra = extra or {}
+        if status is not None:
+            self.status_code = status
+
+
+class Conflict(ApiError):
+    status_code = 409
+
+    def __init__(self, detail: str, code: str = ErrorCode.CONFLICT, **kwargs):
+        super().__init__(detail, code, **kwargs)
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+    def __init__(self, detail: str = "Not found.", code: str = ErrorCode.NOT_FOUND, **kwargs):
+        super().__init__(detail, code, **kwargs)
+
+
+def error_body(detail: str, code: str, fields: dict | None = None, extra: dict | None = None) -> dict:
+    body = {"detail": detail, "code": str(code)}
+    if fields is not None:
+        body["fields"] = fields
+    if extra:
+        body.update(extra)
+    return body
+
+
+def json_error(status: int, detail: str, code: str, fields: dict | None = None) -> JsonResponse:
+    return JsonResponse(error_body(detail, code, fields), status=status)
+
+
+def _fields_from(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value) -> list | dict:
+    if isinstance(value, dict):
+        return {key: _messages(item) for key, item in value.items()}
+    if isinstance(value, list):
+        flat = []
+        for item in value:
+            flat.extend(_messages(item) if isinstance(item, list) else [item if isinstance(item, dict) else str(item)])
+        return flat
+    return [str(value)]
+
+
+_DRF_CODES = {
+    drf.ParseError: ErrorCode.PARSE_ERROR,
+    drf.AuthenticationFailed: ErrorCode.AUTHENTICATION_FAILED,
+    drf.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    drf.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+    drf.NotFound: ErrorCode.NOT_FOUND,
+    drf.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    drf.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    drf.Throttled: ErrorCode.THROTTLED,
+}
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER."""
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.detail, exc.code, exc.fields, exc.extra), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(error_body("Request body is too large.", ErrorCode.REQUEST_TOO_LARGE), status=413)
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(error_body(str(exc), ErrorCode.INVALID), status=400)
+
+    if isinstance(exc, drf.ValidationError):
+        return Response(error_body("Invalid input.", ErrorCode.INVALID, _fields_from(exc.detail)), status=400)
+    if isinstance(exc, drf.APIException):
+        code = _DRF_CODES.get(type(exc)) or next(
+            (code for klass, code in _DRF_CODES.items() if isinstance(exc, klass)), None
+        )
+        if code is None:
+            code = exc.default_code if isinstance(exc.default_code, str) else ErrorCode.INVALID
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return Response(error_body(detail, code), status=exc.status_code, headers=headers)
+
+    request = context.get("request")
+    logger.exception(
+        "unhandled error",
+        extra={"fields": {"path": getattr(request, "path", None), "method": getattr(request, "method", None)}},
+    )
+    return Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=500)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return json_error(404, "Not found.", ErrorCode.NOT_FOUND)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    # Django has logged the exception through django.request (with our request id filter).
+    if _is_api(request):
+        return json_error(500, "Internal server error.", ErrorCode.SERVER_ERROR)
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request, exception=None):
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return json_error(413, "Request body is too large.", ErrorCode.REQUEST_TOO_LARGE)
+        return json_error(400, "Bad request.", ErrorCode.INVALID)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return json_error(403, "You do not have permission to perform this action.", ErrorCode.PERMISSION_DENIED)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)

@@ -1,0 +1,121 @@
+"""Liveness and readiness.
+
+Liveness (`/api/health/`) is answered by `HealthFastPath` in front of Django's ASGI handler: no database,
+no middleware, no thread hop. The Django view below serves the same answer under WSGI and in tests.
+"""
+
+import json
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.response import Response
+
+from config.middleware import incoming_request_id
+
+HEALTH_PATH = "/api/health/"
+HEALTH_BODY = json.dumps({"status": "ok"}).encode()
+
+
+@extend_schema(responses=inline_serializer("Health", {"status": serializers.CharField()}))
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([])
+def health(request):
+    return Response({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", 10)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return the value it stored")
+    cache.delete(key)
+
+
+def _check_channel_layer() -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+
+    async def round_trip():
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "health.check"})
+        message = await layer.receive(channel)
+        if message.get("type") != "health.check":
+            raise RuntimeError("channel layer returned a different message")
+
+    async_to_sync(round_trip)()
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
+
+
+@extend_schema(
+    responses={
+        200: inline_serializer("Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()})
+    }
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([])
+def readiness(request):
+    checks = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure makes the part "failing"
+            checks[name] = f"failing: {type(exc).__name__}"
+    failing = [name for name, state in checks.items() if state != "ok"]
+    if failing:
+        return Response(
+            {
+                "status": "unavailable",
+                "code": "not_ready",
+                "detail": "Failing: " + ", ".join(failing),
+                "checks": checks,
+            },
+            status=503,
+        )
+    return Response({"status": "ok", "checks": checks})
+
+
+class HealthFastPath:
+    """ASGI wrapper: answers GET/HEAD /api/health/ itself and passes everything else to the wrapped app."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            request_id = None
+            for name, value in scope.get("headers", ()):
+                if name == b"x-request-id":
+                    request_id = value.decode("latin-1")
+                    break
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(HEALTH_BODY)).encode()),
+                (b"x-request-id", incoming_request_id(request_id).encode()),
+                (b"x-content-type-options", b"nosniff"),
+                (b"cache-control", b"no-store"),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            body = b"" if scope["method"] == "HEAD" else HEALTH_BODY
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import health
+from config.exceptions import handler404 as json_not_found
+
+handler400 = "config.exceptions.handler400"
+handler403 = "config.exceptions.handler403"
+handler404 = "config.exceptions.handler404"
+handler500 = "config.exceptions.handler500"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health/", health.health, name="health"),
+    path("api/health/ready/", health.readiness, name="health-ready"),
+    path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        name="redoc",
+    ),
+    path("api/", include("accounts.urls")),
+    path("api/materials/", include("materials.urls")),
+    path("api/scheduling/", include("scheduling.urls")),
+    path("api/assignments/", include("assignments.urls")),
+    path("api/chat/", include("chat.urls")),
+    path("api/", include("invoices.urls")),
+    # Anything else under /api/ is a JSON 404, also with DEBUG on.
+    re_path(r"^api/", json_not_found),
+]
