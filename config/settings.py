@@ -250,6 +250,8 @@ UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 25 * 1024 * 1024)
 # Whole request body (files included); a bit above one maximal file plus its form fields.
 REQUEST_MAX_BODY_SIZE = env_int("REQUEST_MAX_BODY_SIZE", UPLOAD_MAX_FILE_SIZE + 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Behind nginx, private files are sent by the proxy (X-Accel-Redirect) after the app checked access.
+PRIVATE_FILES_X_ACCEL = env_bool("PRIVATE_FILES_X_ACCEL", False)
 
 # --- CORS ----------------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
