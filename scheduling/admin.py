@@ -8,6 +8,8 @@ from scheduling.selectors import overlapping_lessons
 class LessonAdminForm(forms.ModelForm):
     """The admin bypasses the services, so it repeats their overlap check (PostgreSQL also has the constraint)."""
 
+    meeting_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
     class Meta:
         model = Lesson
         fields = [
