@@ -45,7 +45,7 @@ def weekly_slots(*, start: datetime, end: datetime, count: int, tz: ZoneInfo) ->
     return slots
 
 
-def _check_times(start: datetime, end: datetime) -> None:
+def _check_times(start: datetime, end: datetime, *, new_start: bool = True) -> None:
     if end <= start:
         raise SchedulingError(
             "A lesson ends after it starts.",
@@ -58,7 +58,7 @@ def _check_times(start: datetime, end: datetime) -> None:
             SchedulingErrorCode.INVALID_DURATION,
             fields={"end": ["A lesson lasts between 15 minutes and 4 hours."]},
         )
-    if start < timezone.now():
+    if new_start and start < timezone.now():
         raise SchedulingError(
             "A lesson cannot start in the past.", SchedulingErrorCode.START_IN_PAST, fields={"start": ["In the past."]}
         )
@@ -204,12 +204,13 @@ def lesson_schedule(
         for slot_start, slot_end in slots
     ]
 
-    def write():
-        for lesson in lessons:
-            lesson.save()
-        return lessons
-
-    return _write_without_overlap(teacher=teacher, student_id=student.pk, slots=slots, exclude_pk=None, write=write)
+    return _write_without_overlap(
+        teacher=teacher,
+        student_id=student.pk,
+        slots=slots,
+        exclude_pk=None,
+        write=lambda: Lesson.objects.bulk_create(lessons),
+    )
 
 
 def _may_manage(actor: User, lesson: Lesson) -> bool:
@@ -240,7 +241,8 @@ def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
         moved = start != lesson.start or end != lesson.end
         if moved:
             _require_scheduled(lesson, "rescheduled")
-            _check_times(start, end)
+            # A lesson under way may still be lengthened; only a new start must lie ahead.
+            _check_times(start, end, new_start=start != lesson.start)
         for field, value in changes.items():
             setattr(lesson, field, value)
         if not moved:

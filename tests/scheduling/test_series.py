@@ -61,6 +61,7 @@ def test_series_across_dst_keeps_17_00_local(make_client, enrollment, berlin_tea
     data = response.json()
     assert len(data["lessons"]) == 4
     assert {lesson["series_id"] for lesson in data["lessons"]} == {data["series_id"]}
+    assert len({lesson["id"] for lesson in data["lessons"]} - {None}) == 4
     lessons = list(Lesson.objects.order_by("start"))
     assert [lesson.start.astimezone(BERLIN).time() for lesson in lessons] == [time(17)] * 4
     assert lessons[0].start.utcoffset() == timedelta(0)  # stored and returned in UTC

@@ -147,3 +147,14 @@ def test_patch_edits_texts_and_refuses_other_fields(make_client, enrollment, tut
     assert make_client(student).patch(f"{URL}{lesson.pk}/", {"topic": "x"}).status_code == 403
     assert make_client(enrollment.teacher).put(f"{URL}{lesson.pk}/", {"topic": "x"}).status_code == 405
     assert make_client(enrollment.teacher).delete(f"{URL}{lesson.pk}/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_lesson_under_way_may_be_lengthened_but_not_moved_into_the_past(make_client, enrollment):
+    lesson = make_lesson(enrollment, start=in_hours(-0.25))
+    client = make_client(enrollment.teacher)
+    response = client.patch(f"{URL}{lesson.pk}/", {"end": (lesson.end + timedelta(minutes=30)).isoformat()})
+    assert response.status_code == 200, response.json()
+    response = client.patch(f"{URL}{lesson.pk}/", {"start": (lesson.start - timedelta(minutes=5)).isoformat()})
+    assert response.status_code == 400
+    assert response.json()["code"] == "start_in_past"
