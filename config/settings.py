@@ -320,3 +320,7 @@ LOGGING = {
         "thebot.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
     },
 }
+
+# scheduling
+LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
+PERIODIC_TASKS["lesson_reminders"] = {"task": "scheduling.tasks.send_lesson_reminders", "every": 60}

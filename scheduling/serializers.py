@@ -1,0 +1,88 @@
+"""Serializers of scheduling, one per use. Read serializers expect `selectors.lessons_visible_to` querysets."""
+
+from rest_framework import serializers
+
+from scheduling.models import Lesson
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="full_name")
+
+
+class SubjectBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LessonSerializer(serializers.ModelSerializer):
+    teacher = PersonSerializer()
+    student = PersonSerializer()
+    subject = SubjectBriefSerializer()
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id",
+            "teacher",
+            "student",
+            "subject",
+            "start",
+            "end",
+            "status",
+            "topic",
+            "meeting_url",
+            "notes",
+            "cancel_reason",
+            "cancelled_at",
+            "series_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LessonCreateSerializer(serializers.Serializer):
+    student = serializers.IntegerField(min_value=1)
+    subject = serializers.IntegerField(min_value=1)
+    teacher = serializers.IntegerField(min_value=1, required=False, help_text="Defaults to the caller for a teacher.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    repeat_weekly = serializers.IntegerField(
+        min_value=2,
+        max_value=52,
+        required=False,
+        help_text="Create this many weekly lessons at the same local time in the teacher's time zone, all or none.",
+    )
+
+
+class LessonUpdateSerializer(serializers.Serializer):
+    """Status changes go through their own actions; other fields cannot be changed once scheduled."""
+
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+        return attrs
+
+
+class LessonCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class LessonSeriesSerializer(serializers.Serializer):
+    series_id = serializers.UUIDField()
+    lessons = LessonSerializer(many=True)
+
+
+class CalendarUrlSerializer(serializers.Serializer):
+    url = serializers.URLField()

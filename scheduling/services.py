@@ -1,0 +1,305 @@
+"""Writes of scheduling: schedule (one lesson or a weekly series), reschedule and edit, status changes.
+
+No double booking: the check below runs in the same transaction as the write. On SQLite that transaction begins
+IMMEDIATE (settings), so concurrent check-then-insert sequences serialize; on PostgreSQL two requests may both
+pass the check, and the exclusion constraints of migration 0002 reject the second insert, which is answered with
+the same 409 as the check.
+"""
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.fields import DateTimeField
+
+from accounts.models import Role, User
+from accounts.selectors import is_student_of, students_of
+from materials.models import Enrollment, Subject
+from scheduling.errors import SchedulingConflict, SchedulingError, SchedulingErrorCode, SchedulingForbidden
+from scheduling.locks import lesson_for_update
+from scheduling.models import STUDENT_OVERLAP_CONSTRAINT, TEACHER_OVERLAP_CONSTRAINT, Lesson, LessonStatus
+from scheduling.selectors import overlapping_lessons
+
+MIN_DURATION = timedelta(minutes=15)
+MAX_DURATION = timedelta(hours=4)
+STUDENT_CANCEL_NOTICE = timedelta(hours=24)
+MAX_SERIES = 52
+
+Slot = tuple[datetime, datetime]
+
+
+def weekly_slots(*, start: datetime, end: datetime, count: int, tz: ZoneInfo) -> list[Slot]:
+    """`count` weekly slots at the wall-clock time of `start` in `tz` (17:00 stays 17:00 local across a
+    daylight-saving change), each as long as the first. A wall time that does not exist on a day clocks jump
+    is read with the offset before the jump, as zoneinfo does."""
+    duration = end - start
+    wall = start.astimezone(tz).replace(tzinfo=None)
+    slots = []
+    for week in range(count):
+        local = (wall + timedelta(weeks=week)).replace(tzinfo=tz)
+        slot_start = local.astimezone(UTC)
+        slots.append((slot_start, slot_start + duration))
+    return slots
+
+
+def _check_times(start: datetime, end: datetime, *, new_start: bool = True) -> None:
+    if end <= start:
+        raise SchedulingError(
+            "A lesson ends after it starts.",
+            SchedulingErrorCode.INVALID_DURATION,
+            fields={"end": ["Must be after start."]},
+        )
+    if not MIN_DURATION <= end - start <= MAX_DURATION:
+        raise SchedulingError(
+            "A lesson lasts between 15 minutes and 4 hours.",
+            SchedulingErrorCode.INVALID_DURATION,
+            fields={"end": ["A lesson lasts between 15 minutes and 4 hours."]},
+        )
+    if new_start and start < timezone.now():
+        raise SchedulingError(
+            "A lesson cannot start in the past.", SchedulingErrorCode.START_IN_PAST, fields={"start": ["In the past."]}
+        )
+
+
+def _iso(value: datetime) -> str:
+    return DateTimeField().to_representation(value)
+
+
+def _conflict_error(slots: list[Slot], conflicts: list[Lesson], tz: ZoneInfo) -> SchedulingConflict:
+    items = []
+    for start, end in slots:
+        for lesson in conflicts:
+            if lesson.start < end and lesson.end > start:
+                items.append(
+                    {
+                        "date": start.astimezone(tz).date().isoformat(),
+                        "start": _iso(start),
+                        "end": _iso(end),
+                        "lesson": {"id": lesson.pk, "start": _iso(lesson.start), "end": _iso(lesson.end)},
+                    }
+                )
+    first = items[0]["lesson"]
+    if len(slots) == 1:
+        detail = f"The time overlaps lesson {first['id']} ({first['start']} to {first['end']})."
+    else:
+        dates = ", ".join(sorted({item["date"] for item in items}))
+        detail = f"Nothing was scheduled: lessons on {dates} overlap existing lessons."
+    return SchedulingConflict(detail, SchedulingErrorCode.LESSON_CONFLICT, extra={"conflicts": items})
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) in {TEACHER_OVERLAP_CONSTRAINT, STUDENT_OVERLAP_CONSTRAINT}
+
+
+def _write_without_overlap(
+    *, teacher: User, student_id: int, slots: list[Slot], exclude_pk: int | None, write: Callable[[], object]
+):
+    """Check the slots against the scheduled lessons of the teacher and the student, then `write`, in one
+    transaction; any overlap, found by the check or by the database, is a 409 listing every conflict."""
+    tz = ZoneInfo(teacher.timezone)
+    try:
+        with transaction.atomic():
+            conflicts = overlapping_lessons(
+                teacher_id=teacher.pk, student_id=student_id, slots=slots, exclude_pk=exclude_pk
+            )
+            if conflicts:
+                raise _conflict_error(slots, conflicts, tz)
+            return write()
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        # The competing transaction has committed by now (the constraint waited for it): name its lesson.
+        conflicts = overlapping_lessons(
+            teacher_id=teacher.pk, student_id=student_id, slots=slots, exclude_pk=exclude_pk
+        )
+        if not conflicts:
+            raise
+        raise _conflict_error(slots, conflicts, tz) from error
+
+
+def _resolve_participants(*, actor: User, student_id: int, teacher_id: int | None, subject_id: int):
+    """Who may schedule whom: a teacher their students enrolled with them in the subject, a tutor their
+    students with a teacher who teaches them the subject, an admin anyone; students and parents nobody."""
+    if not (actor.is_admin or actor.role in (Role.TEACHER, Role.TUTOR)):
+        raise SchedulingForbidden("Only teachers, tutors and administrators schedule lessons.")
+    if actor.role == Role.TEACHER and not actor.is_admin:
+        if teacher_id not in (None, actor.pk):
+            raise SchedulingForbidden("Teachers schedule their own lessons.")
+        teacher_id = actor.pk
+    if teacher_id is None:
+        raise SchedulingError("Name the teacher.", fields={"teacher": ["This field is required."]})
+    student = students_of(actor).filter(pk=student_id, is_active=True).first()
+    if student is None:
+        raise SchedulingError(
+            "Unknown student.", SchedulingErrorCode.UNKNOWN_STUDENT, fields={"student": ["Unknown student."]}
+        )
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise SchedulingError(
+            "Unknown subject.", SchedulingErrorCode.UNKNOWN_SUBJECT, fields={"subject": ["Unknown subject."]}
+        )
+    if actor.is_admin:
+        teacher = User.objects.filter(pk=teacher_id, role=Role.TEACHER, is_active=True).first()
+        if teacher is None:
+            raise SchedulingError(
+                "Unknown teacher.", SchedulingErrorCode.UNKNOWN_TEACHER, fields={"teacher": ["Unknown teacher."]}
+            )
+        return teacher, student, subject
+    enrollment = (
+        Enrollment.objects.filter(
+            student=student, subject=subject, teacher_id=teacher_id, is_active=True, teacher__is_active=True
+        )
+        .select_related("teacher")
+        .first()
+    )
+    if enrollment is None:
+        raise SchedulingError(
+            "The student is not enrolled with this teacher in this subject.",
+            SchedulingErrorCode.NOT_ENROLLED,
+            fields={"student": ["Not enrolled with this teacher in this subject."]},
+        )
+    return enrollment.teacher, student, subject
+
+
+def lesson_schedule(
+    *,
+    actor: User,
+    student_id: int,
+    subject_id: int,
+    start: datetime,
+    end: datetime,
+    teacher_id: int | None = None,
+    topic: str = "",
+    meeting_url: str = "",
+    notes: str = "",
+    repeat_weekly: int | None = None,
+) -> list[Lesson]:
+    """Schedule one lesson, or `repeat_weekly` weekly lessons (all or none); returns them in order."""
+    teacher, student, subject = _resolve_participants(
+        actor=actor, student_id=student_id, teacher_id=teacher_id, subject_id=subject_id
+    )
+    _check_times(start, end)
+    count = repeat_weekly or 1
+    if not 1 <= count <= MAX_SERIES:
+        raise SchedulingError("A series has 2 to 52 lessons.", fields={"repeat_weekly": ["Between 2 and 52."]})
+    slots = weekly_slots(start=start, end=end, count=count, tz=ZoneInfo(teacher.timezone))
+    series_id = uuid.uuid4() if count > 1 else None
+    lessons = [
+        Lesson(
+            teacher=teacher,
+            student=student,
+            subject=subject,
+            start=slot_start,
+            end=slot_end,
+            topic=topic,
+            meeting_url=meeting_url,
+            notes=notes,
+            created_by=actor,
+            series_id=series_id,
+        )
+        for slot_start, slot_end in slots
+    ]
+
+    return _write_without_overlap(
+        teacher=teacher,
+        student_id=student.pk,
+        slots=slots,
+        exclude_pk=None,
+        write=lambda: Lesson.objects.bulk_create(lessons),
+    )
+
+
+def _may_manage(actor: User, lesson: Lesson) -> bool:
+    """The lesson's teacher, the student's tutor and admins manage a lesson (reschedule, edit, cancel)."""
+    if actor.is_admin or actor.pk == lesson.teacher_id:
+        return True
+    return actor.role == Role.TUTOR and is_student_of(actor, lesson.student_id)
+
+
+def _require_scheduled(lesson: Lesson, action: str) -> None:
+    if lesson.status != LessonStatus.SCHEDULED:
+        raise SchedulingConflict(
+            f"A {lesson.get_status_display().lower()} lesson cannot be {action}.",
+            SchedulingErrorCode.INVALID_TRANSITION,
+        )
+
+
+def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
+    """Edit topic, meeting URL and notes; a change of `start`/`end` reschedules a scheduled lesson and is
+    checked for overlaps again (a moved lesson is reminded again at its new time)."""
+    if not changes:
+        return Lesson.objects.select_related("teacher", "student", "subject").get(pk=lesson_id)
+    with transaction.atomic():
+        lesson = lesson_for_update(lesson_id)
+        if not _may_manage(actor, lesson):
+            raise SchedulingForbidden("Only the teacher, the tutor or an administrator edits a lesson.")
+        start, end = changes.get("start", lesson.start), changes.get("end", lesson.end)
+        moved = start != lesson.start or end != lesson.end
+        if moved:
+            _require_scheduled(lesson, "rescheduled")
+            # A lesson under way may still be lengthened; only a new start must lie ahead.
+            _check_times(start, end, new_start=start != lesson.start)
+        for field, value in changes.items():
+            setattr(lesson, field, value)
+        if not moved:
+            lesson.save()
+            return lesson
+        return _write_without_overlap(
+            teacher=lesson.teacher,
+            student_id=lesson.student_id,
+            slots=[(start, end)],
+            exclude_pk=lesson.pk,
+            write=lambda: lesson.save() or lesson,
+        )
+
+
+def lesson_cancel(*, actor: User, lesson_id: int, reason: str) -> Lesson:
+    """Cancel a scheduled lesson, freeing its slot: the teacher, the tutor, an admin, or the student
+    themself up to 24 hours before the start."""
+    with transaction.atomic():
+        lesson = lesson_for_update(lesson_id)
+        is_own_student = actor.pk == lesson.student_id
+        if not (_may_manage(actor, lesson) or is_own_student):
+            raise SchedulingForbidden("You may not cancel this lesson.")
+        _require_scheduled(lesson, "cancelled")
+        now = timezone.now()
+        if is_own_student and not actor.is_admin and now > lesson.start - STUDENT_CANCEL_NOTICE:
+            raise SchedulingConflict(
+                "Students cancel at least 24 hours before the start; ask your teacher or tutor.",
+                SchedulingErrorCode.CANCEL_TOO_LATE,
+            )
+        lesson.status = LessonStatus.CANCELLED
+        lesson.cancel_reason = reason
+        lesson.cancelled_at = now
+        lesson.cancelled_by = actor
+        lesson.save(update_fields=["status", "cancel_reason", "cancelled_at", "cancelled_by", "updated_at"])
+        return lesson
+
+
+def _lesson_close(*, actor: User, lesson_id: int, status: LessonStatus, action: str) -> Lesson:
+    with transaction.atomic():
+        lesson = lesson_for_update(lesson_id)
+        if actor.pk != lesson.teacher_id:
+            raise SchedulingForbidden(f"Only the lesson's teacher marks it {action}.")
+        _require_scheduled(lesson, f"marked {action}")
+        if timezone.now() < lesson.start:
+            raise SchedulingConflict(
+                f"A lesson is marked {action} only after it has started.", SchedulingErrorCode.LESSON_NOT_STARTED
+            )
+        lesson.status = status
+        lesson.save(update_fields=["status", "updated_at"])
+        return lesson
+
+
+def lesson_complete(*, actor: User, lesson_id: int) -> Lesson:
+    """The teacher marks a started lesson completed."""
+    return _lesson_close(actor=actor, lesson_id=lesson_id, status=LessonStatus.COMPLETED, action="completed")
+
+
+def lesson_mark_no_show(*, actor: User, lesson_id: int) -> Lesson:
+    """The teacher marks a started lesson as missed by the student."""
+    return _lesson_close(actor=actor, lesson_id=lesson_id, status=LessonStatus.NO_SHOW, action="no-show")

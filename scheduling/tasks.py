@@ -1,0 +1,16 @@
+"""Background jobs of scheduling (django-tasks; run by `manage.py run_worker`)."""
+
+from django_tasks import task
+
+from scheduling import notifications, reminders
+
+
+@task()
+def send_lesson_reminders() -> int:
+    """Periodic (PERIODIC_TASKS["lesson_reminders"]): record and enqueue the reminders now due."""
+    return reminders.reminders_create_due()
+
+
+@task()
+def deliver_lesson_reminder(reminder_id: int) -> bool:
+    return notifications.deliver_lesson_reminder(reminder_id)

@@ -1,0 +1,40 @@
+"""Factories of scheduling tests: subjects, enrollments (materials owns the models) and lessons."""
+
+from datetime import datetime, timedelta
+
+import factory
+from django.utils import timezone
+
+from materials.models import Enrollment, Subject
+from scheduling.models import Lesson, LessonStatus
+
+
+class SubjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subject
+
+    name = factory.Sequence(lambda n: f"Subject {n}")
+
+
+def enroll(student, teacher, subject: Subject | None = None, *, is_active: bool = True) -> Enrollment:
+    return Enrollment.objects.create(
+        student=student, teacher=teacher, subject=subject or SubjectFactory(), is_active=is_active
+    )
+
+
+def in_hours(hours: float) -> datetime:
+    """A whole minute `hours` from now (UTC)."""
+    return (timezone.now() + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def make_lesson(enrollment: Enrollment, *, start: datetime, minutes: int = 60, **fields) -> Lesson:
+    """A lesson written straight to the database (also in the past), bypassing the service's checks."""
+    fields.setdefault("status", LessonStatus.SCHEDULED)
+    return Lesson.objects.create(
+        teacher=enrollment.teacher,
+        student=enrollment.student,
+        subject=enrollment.subject,
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        **fields,
+    )
