@@ -4,6 +4,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -64,6 +65,8 @@ def _visible_student_ids(user) -> set[int] | None:
     """Explicit recipients a caller may see: all for teachers and admins, else only their own students."""
     if user.is_admin or user.role == Role.TEACHER:
         return None
+    if user.role == Role.STUDENT:
+        return {user.pk}
     return set(student_ids_of(user).values_list("pk", flat=True))
 
 
@@ -189,8 +192,10 @@ class AssignmentViewSet(
         if request.method == "POST":
             return self._submit(request, assignment)
         queryset = selectors.submissions_for_list(request.user).filter(assignment=assignment).order_by("id")
-        queryset = SubmissionFilter(request.query_params, queryset=queryset).qs
-        page = self.paginate_queryset(queryset)
+        filterset = SubmissionFilter(request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(SubmissionSerializer(page, many=True).data)
 
     def _submit(self, request, assignment):

@@ -285,6 +285,8 @@ def test_submission_lists_and_details_by_role(world, make_client):
     assert _ids(make_client(world["parent"]).get(url)) == [mine.pk]
     assert _ids(make_client(world["teacher"]).get(url + f"?student={world['bob'].pk}")) == [bobs.pk]
     assert make_client(world["other_teacher"]).get(url).status_code == 404
+    response = make_client(world["teacher"]).get(url + "?status=lost")
+    assert response.status_code == 400 and "status" in response.json()["fields"]
 
     detail = f"/api/assignments/submissions/{bobs.pk}/"
     for role in ("alice", "tutor", "parent", "other_teacher", "carol"):
