@@ -320,3 +320,12 @@ LOGGING = {
         "thebot.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
     },
 }
+
+# --- assignments ---------------------------------------------------------------------------------------
+# Names of the status enums in the OpenAPI schema (several components have a `status` field).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AssignmentStatusEnum": "assignments.models.AssignmentStatus",
+        "SubmissionStatusEnum": "assignments.models.SubmissionStatus",
+    }
+)

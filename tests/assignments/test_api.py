@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from assignments.models import Assignment, AssignmentStatus, Submission, SubmissionStatus
+from assignments.models import Assignment, AssignmentAttachment, AssignmentStatus, Submission, SubmissionStatus
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
@@ -350,7 +350,7 @@ def test_return_for_rework_over_http(world, make_client):
 # --- files ----------------------------------------------------------------------------------------------
 
 
-def test_attachments_upload_download_delete(world, make_client):
+def test_attachments_upload_download_delete(world, make_client, django_capture_on_commit_callbacks):
     assignment = _new(world)
     url = f"/api/assignments/{assignment.pk}/attachments/"
     assert make_client(world["alice"]).post(url, {"file": pdf()}, format="multipart").status_code == 403
@@ -372,9 +372,15 @@ def test_attachments_upload_download_delete(world, make_client):
     listed = make_client(world["alice"]).get(f"/api/assignments/{assignment.pk}/").json()["attachments"]
     assert [row["id"] for row in listed] == [attachment["id"]]
 
+    stored = AssignmentAttachment.objects.get().file
+    assert stored.storage.exists(stored.name)
+    assert stored.name.startswith("assignments/") and "sheet" not in stored.name  # a generated name
     assert make_client(world["alice"]).delete(download).status_code == 403
-    assert make_client(world["teacher"]).delete(download).status_code == 204
-    assert make_client(world["teacher"]).get(download).status_code == 404
+    teacher = make_client(world["teacher"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert teacher.delete(download).status_code == 204
+    assert not stored.storage.exists(stored.name)
+    assert teacher.get(download).status_code == 404
 
 
 def test_submission_files_are_served_only_to_those_who_see_the_submission(world, make_client):
