@@ -331,3 +331,24 @@ def test_another_teacher_cannot_grade_or_return():
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.SUBMITTED
     assert not submission.grade_history.exists()
+
+
+def test_a_failing_notification_receiver_does_not_undo_or_break_the_publication(
+    django_capture_on_commit_callbacks, caplog
+):
+    teacher, subject, _ = class_of(1)
+    assignment = AssignmentFactory(teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None)
+
+    def broken_receiver(sender, **kwargs):
+        raise RuntimeError("chat is down")
+
+    assignment_published.connect(broken_receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            services.assignment_publish(assignment=assignment, by=teacher)
+    finally:
+        assignment_published.disconnect(broken_receiver)
+    assert len(callbacks) == 1
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.PUBLISHED
+    assert "assignment_published receiver failed" in caplog.text
