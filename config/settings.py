@@ -324,3 +324,12 @@ LOGGING = {
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
 PERIODIC_TASKS["lesson_reminders"] = {"task": "scheduling.tasks.send_lesson_reminders", "every": 60}
+
+# --- assignments ---------------------------------------------------------------------------------------
+# Names of the status enums in the OpenAPI schema (several components have a `status` field).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AssignmentStatusEnum": "assignments.models.AssignmentStatus",
+        "SubmissionStatusEnum": "assignments.models.SubmissionStatus",
+    }
+)

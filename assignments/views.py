@@ -1,0 +1,322 @@
+"""Thin views of assignments: parse, check the role, call one selector or service, render."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import Role
+from accounts.selectors import student_ids_of
+from assignments import selectors, services
+from assignments.gradebook import gradebook_rows
+from assignments.models import (
+    Assignment,
+    AssignmentAttachment,
+    AssignmentStatus,
+    Submission,
+    SubmissionFile,
+    SubmissionStatus,
+)
+from assignments.permissions import IsStudent, IsTeacher, IsTeacherToWrite
+from assignments.serializers import (
+    AssignmentCreateSerializer,
+    AssignmentUpdateSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    GradebookRowSerializer,
+    GradeSerializer,
+    ReturnSerializer,
+    SubmissionCreateSerializer,
+    SubmissionDetailSerializer,
+    SubmissionSerializer,
+    TeacherAssignmentSerializer,
+    assignment_serializer_for,
+)
+from config.exceptions import NotFound
+from config.throttling import ScopedRateThrottle
+from materials.files import file_response
+from materials.models import Enrollment
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    subject = django_filters.NumberFilter(field_name="subject_id")
+    teacher = django_filters.NumberFilter(field_name="teacher_id")
+    status = django_filters.ChoiceFilter(choices=AssignmentStatus.choices)
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+
+    class Meta:
+        model = Assignment
+        fields = ["subject", "teacher", "status", "due_after", "due_before"]
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=SubmissionStatus.choices)
+    student = django_filters.NumberFilter(field_name="student_id")
+    is_late = django_filters.BooleanFilter()
+
+
+def _visible_student_ids(user) -> set[int] | None:
+    """Explicit recipients a caller may see: all for teachers and admins, else only their own students."""
+    if user.is_admin or user.role == Role.TEACHER:
+        return None
+    if user.role == Role.STUDENT:
+        return {user.pk}
+    return set(student_ids_of(user).values_list("pk", flat=True))
+
+
+class _UploadThrottleMixin:
+    upload_actions: tuple[str, ...] = ()
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action in self.upload_actions and self.request.method == "POST":
+            self.throttle_scope = "uploads"
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+
+class AssignmentViewSet(
+    _UploadThrottleMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Teachers write their own assignments; students read what they receive (published or closed), with their
+    submission summary; tutors and parents read their students'. Teachers and admins get submission counts."""
+
+    permission_classes = [IsAuthenticated, IsTeacherToWrite]
+    serializer_class = TeacherAssignmentSerializer
+    filterset_class = AssignmentFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_at", "created_at", "title"]
+    ordering = ["due_at", "id"]
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    upload_actions = ("submissions", "attachments")
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAuthenticated(), IsTeacher()]
+        if self.action == "submissions":
+            # Everyone who sees the assignment reads its (visible) submissions; only students hand in.
+            return [IsAuthenticated(), IsStudent()] if self.request.method == "POST" else [IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Assignment.objects.none()
+        return selectors.assignments_for_screen(self.request.user)
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TeacherAssignmentSerializer
+        return assignment_serializer_for(self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["visible_student_ids"] = _visible_student_ids(self.request.user)
+        return context
+
+    def get_object(self):
+        return selectors.access_assignment(self.request.user, self.kwargs["pk"], for_screen=True)
+
+    def _render(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        assignment = selectors.access_assignment(self.request.user, pk, for_screen=True)
+        return Response(self.get_serializer(assignment).data, status=status_code)
+
+    @extend_schema(request=AssignmentCreateSerializer, responses={201: TeacherAssignmentSerializer})
+    def create(self, request):
+        serializer = AssignmentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        publish = data.pop("status") == AssignmentStatus.PUBLISHED
+        assignment = services.assignment_create(teacher=request.user, publish=publish, **data)
+        return self._render(assignment.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssignmentUpdateSerializer, responses=TeacherAssignmentSerializer)
+    def partial_update(self, request, pk=None):
+        assignment = selectors.access_assignment(request.user, pk)
+        serializer = AssignmentUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.assignment_update(assignment=assignment, by=request.user, data=serializer.validated_data)
+        return self._render(assignment.pk)
+
+    def destroy(self, request, pk=None):
+        assignment = selectors.access_assignment(request.user, pk)
+        services.assignment_delete(assignment=assignment, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=TeacherAssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """draft → published (notifies the students), or re-open a closed assignment."""
+        assignment = selectors.access_assignment(request.user, pk)
+        services.assignment_publish(assignment=assignment, by=request.user)
+        return self._render(assignment.pk)
+
+    @extend_schema(request=None, responses=TeacherAssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """published → closed: no more hand-ins."""
+        assignment = selectors.access_assignment(request.user, pk)
+        services.assignment_close(assignment=assignment, by=request.user)
+        return self._render(assignment.pk)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=SubmissionSerializer(many=True),
+        parameters=[
+            OpenApiParameter("status", str, enum=SubmissionStatus.values),
+            OpenApiParameter("student", int),
+            OpenApiParameter("is_late", bool),
+        ],
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": SubmissionCreateSerializer},
+        responses={201: SubmissionDetailSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def submissions(self, request, pk=None):
+        """GET: the submissions to this assignment the caller may see (a teacher: all; a student: their own).
+        POST (students, multipart): hand in `text` and/or `files`; again until graded."""
+        assignment = selectors.access_assignment(request.user, pk)
+        if request.method == "POST":
+            return self._submit(request, assignment)
+        queryset = selectors.submissions_for_list(request.user).filter(assignment=assignment).order_by("id")
+        filterset = SubmissionFilter(request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(SubmissionSerializer(page, many=True).data)
+
+    def _submit(self, request, assignment):
+        serializer = SubmissionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        submission = services.submission_submit(
+            assignment=assignment,
+            student=request.user,
+            text=serializer.validated_data["text"],
+            files=serializer.validated_data["files"],
+        )
+        submission = selectors.access_submission(request.user, submission.pk, for_detail=True)
+        return Response(SubmissionDetailSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        """Attach a file (multipart `file`) to the assignment: its teacher only."""
+        assignment = selectors.access_assignment(request.user, pk)
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.attachment_add(
+            assignment=assignment, by=request.user, upload=serializer.validated_data["file"]
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_name="attachment",
+    )
+    def attachment(self, request, pk=None, attachment_id=None):
+        """GET: download the attachment (whoever sees the assignment). DELETE: its teacher removes it."""
+        assignment = selectors.access_assignment(request.user, pk)
+        attachment = AssignmentAttachment.objects.filter(assignment=assignment, pk=attachment_id).first()
+        if attachment is None:
+            raise NotFound("No such attachment.")
+        if request.method == "DELETE":
+            attachment.assignment = assignment
+            services.attachment_delete(attachment=attachment, by=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return file_response(attachment.file, attachment.name)
+
+
+class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A submission with its attempts and grading history; the assignment's teacher grades or returns it."""
+
+    permission_classes = [IsAuthenticated, IsTeacherToWrite]
+    serializer_class = SubmissionDetailSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Submission.objects.none()
+        return selectors.submissions_for_detail(self.request.user)
+
+    def get_object(self):
+        return selectors.access_submission(self.request.user, self.kwargs["pk"], for_detail=True)
+
+    def _render(self, pk: int) -> Response:
+        return Response(
+            SubmissionDetailSerializer(selectors.access_submission(self.request.user, pk, for_detail=True)).data
+        )
+
+    @extend_schema(request=GradeSerializer, responses=SubmissionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def grade(self, request, pk=None):
+        """Grade or re-grade: 0 ≤ score ≤ max_score, two decimal places; the previous grade stays in history."""
+        submission = selectors.access_submission(request.user, pk)
+        serializer = GradeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.submission_grade(submission=submission, by=request.user, **serializer.validated_data)
+        return self._render(submission.pk)
+
+    @extend_schema(request=ReturnSerializer, responses=SubmissionDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_for_rework(self, request, pk=None):
+        """Send back for rework with `feedback`: the student may hand in again."""
+        submission = selectors.access_submission(request.user, pk)
+        serializer = ReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.submission_return(
+            submission=submission, by=request.user, feedback=serializer.validated_data["feedback"]
+        )
+        return self._render(submission.pk)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<file_id>\d+)", url_name="file")
+    def file(self, request, pk=None, file_id=None):
+        """Download a file of any attempt, for whoever sees the submission."""
+        submission = selectors.access_submission(request.user, pk)
+        stored = SubmissionFile.objects.filter(attempt__submission=submission, pk=file_id).first()
+        if stored is None:
+            raise NotFound("No such file.")
+        return file_response(stored.file, stored.name)
+
+
+class GradebookQuerySerializer(serializers.Serializer):
+    subject = serializers.IntegerField(required=False, min_value=1)
+    student = serializers.IntegerField(required=False, min_value=1)
+
+
+@extend_schema(parameters=[GradebookQuerySerializer])
+class GradebookView(ListAPIView):
+    """Per student and subject: assignments due, submitted, graded, average percentage, late count
+    (definitions in `assignments.gradebook`). Teachers see their students, tutors and parents theirs,
+    a student themself."""
+
+    serializer_class = GradebookRowSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Enrollment.objects.none()
+        query = GradebookQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return gradebook_rows(
+            self.request.user,
+            subject_id=query.validated_data.get("subject"),
+            student_id=query.validated_data.get("student"),
+        )
