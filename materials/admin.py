@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from materials.models import Enrollment, Material, MaterialProgress, MaterialRecipient, Subject
 
@@ -51,6 +52,7 @@ class MaterialAdmin(admin.ModelAdmin):
     autocomplete_fields = ["subject", "author"]
     readonly_fields = ["file_name", "created_at", "updated_at"]
     inlines = [MaterialRecipientInline, MaterialProgressInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     date_hierarchy = "created_at"
     list_per_page = 50
     show_full_result_count = False
