@@ -2,7 +2,7 @@
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -152,6 +152,16 @@ def _can_write(user: User, material: Material) -> bool:
     return user.is_admin or material.author_id == user.pk
 
 
+_STUDENT_PROGRESS_NOTE = (
+    "For a student, each material also carries `progress` "
+    "(`percent, time_spent_seconds, last_opened_at, completed_at`): their own, 0 when not started."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Materials the caller may see. " + _STUDENT_PROGRESS_NOTE),
+    retrieve=extend_schema(description=_STUDENT_PROGRESS_NOTE),
+)
 class MaterialViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
