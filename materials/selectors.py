@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
 from accounts.selectors import student_ids_of
-from materials.models import Enrollment, Material, MaterialRecipient, MaterialStatus, Subject
+from materials.models import Enrollment, Material, MaterialProgress, MaterialRecipient, MaterialStatus, Subject
 
 
 def _received_by(students: QuerySet) -> Q:
@@ -65,6 +65,11 @@ def material_list_for(user: User) -> QuerySet[Material]:
     if user.role == Role.STUDENT:
         materials = with_progress_of(materials, user)
     return materials
+
+
+def progress_on(material: Material) -> QuerySet[MaterialProgress]:
+    """Every student's progress on one material, with the student loaded."""
+    return MaterialProgress.objects.filter(material=material).select_related("student").order_by("student_id")
 
 
 def assignable_student_ids(*, author: User | int, subject: Subject | int) -> QuerySet:

@@ -74,6 +74,17 @@ class ProgressSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StudentProgressSerializer(serializers.ModelSerializer):
+    """One student's progress on a material, as its author reads it."""
+
+    student = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = MaterialProgress
+        fields = ["student", "percent", "time_spent_seconds", "last_opened_at", "completed_at"]
+        read_only_fields = fields
+
+
 class InlineProgressSerializer(serializers.Serializer):
     """A student's own progress on a material, from the annotations of `selectors.with_progress_of`."""
 

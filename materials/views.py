@@ -32,6 +32,7 @@ from materials.serializers import (
     ProgressSerializer,
     ProgressUpdateSerializer,
     StudentMaterialSerializer,
+    StudentProgressSerializer,
     SubjectSerializer,
     SubjectWriteSerializer,
 )
@@ -181,7 +182,10 @@ class MaterialViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Material.objects.none()
-        return selectors.material_list_for(self.request.user)
+        if self.action in ("list", "retrieve"):
+            return selectors.material_list_for(self.request.user)
+        # Writes, progress and files only need the visibility check, not what the list shows.
+        return selectors.materials_visible_to(self.request.user)
 
     def get_serializer_class(self):
         if self.request is not None and getattr(self.request.user, "role", None) == Role.STUDENT:
@@ -191,7 +195,7 @@ class MaterialViewSet(
     def get_permissions(self):
         if self.action == "create":
             return [IsTeacherOrAdmin()]
-        if self.action == "progress":
+        if self.action == "progress" and self.request.method == "PUT":
             return [IsStudent()]
         return super().get_permissions()
 
@@ -207,7 +211,7 @@ class MaterialViewSet(
         return material
 
     def _render(self, material_pk: int, status_code: int = 200) -> Response:
-        material = self.get_queryset().get(pk=material_pk)
+        material = selectors.material_list_for(self.request.user).get(pk=material_pk)
         return Response(self.get_serializer(material).data, status=status_code)
 
     @extend_schema(request=MaterialCreateSerializer, responses={201: MaterialSerializer})
@@ -244,13 +248,24 @@ class MaterialViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=StudentProgressSerializer(many=True),
+        description="The author (or an admin): every student's progress on this material (those who started).",
+    )
+    @extend_schema(
+        methods=["PUT"],
         request=ProgressUpdateSerializer,
         responses=ProgressSerializer,
         description="The calling student's progress. Values lower than those recorded are ignored (progress never "
         "goes backwards, except by the teacher's reset); `completed_at` is set when `percent` reaches 100.",
     )
-    @action(detail=True, methods=["put"], url_path="progress")
+    @action(detail=True, methods=["get", "put"], url_path="progress")
     def progress(self, request, pk=None):
+        if request.method == "GET":
+            material = self._writable_object()
+            rows = selectors.progress_on(material)
+            return Response(StudentProgressSerializer(rows, many=True).data)
         material = self.get_object()
         serializer = ProgressUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

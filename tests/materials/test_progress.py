@@ -198,3 +198,23 @@ def test_dashboard_is_one_query_whatever_the_number_of_subjects(
     # Knox's two (the token with its user, the user's expired tokens), then the figures in one.
     with django_assert_num_queries(3):
         client.get("/api/materials/progress/")
+
+
+def test_author_reads_every_students_progress(make_client, room, material, django_assert_num_queries):
+    progress_update(student=room.s1, material=material, percent=30, time_spent_seconds=60)
+    progress_update(student=room.s2, material=material, percent=100)
+    client = make_client(room.teacher)
+    with django_assert_num_queries(4):  # the token (2), the material, the progress rows with their students
+        response = client.get(f"/api/materials/{material.pk}/progress/")
+    assert response.status_code == 200
+    rows = {row["student"]["id"]: row for row in response.json()}
+    assert set(rows) == {room.s1.pk, room.s2.pk}
+    assert (rows[room.s1.pk]["percent"], rows[room.s1.pk]["time_spent_seconds"]) == (30, 60)
+    assert rows[room.s2.pk]["completed_at"] is not None
+    assert make_client(room.admin).get(f"/api/materials/{material.pk}/progress/").status_code == 200
+
+
+@pytest.mark.parametrize(("who", "status"), [("s1", 403), ("tutor", 403), ("parent", 403), ("other_teacher", 404)])
+def test_others_cannot_read_every_students_progress(make_client, room, material, who, status):
+    progress_update(student=room.s1, material=material, percent=30)
+    assert make_client(getattr(room, who)).get(f"/api/materials/{material.pk}/progress/").status_code == status
