@@ -37,9 +37,10 @@ def materials_visible_to(user: User) -> QuerySet[Material]:
     return materials.none()
 
 
-def materials_received_by(student: User) -> QuerySet[Material]:
+def materials_received_by(student: User | int) -> QuerySet[Material]:
     """The published materials one student receives."""
-    return Material.objects.filter(_received_by(User.objects.filter(pk=student.pk).values("pk")))
+    student_id = student if isinstance(student, int) else student.pk
+    return Material.objects.filter(_received_by(User.objects.filter(pk=student_id, role=Role.STUDENT).values("pk")))
 
 
 def with_progress_of(materials: QuerySet[Material], student: User) -> QuerySet[Material]:

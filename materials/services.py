@@ -256,7 +256,7 @@ def progress_reset(*, material: Material, student_id: int) -> MaterialProgress:
     """A teacher's reset of one student's progress on their material: back to 0 %, not completed. The time
     spent is kept (it is history, not a position)."""
     has_progress = MaterialProgress.objects.filter(material=material, student_id=student_id).exists()
-    if not has_progress and not materials_received_by(User(pk=student_id)).filter(pk=material.pk).exists():
+    if not has_progress and not materials_received_by(student_id).filter(pk=material.pk).exists():
         raise MaterialError(
             "This student does not receive this material.",
             MaterialErrorCode.NOT_A_RECIPIENT,
