@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
+from django.utils.deconstruct import deconstructible
 
 from config.exceptions import ApiError
 
@@ -108,14 +109,27 @@ def generated_name(prefix: str, original_name: str) -> str:
     return f"{prefix}/{uuid.uuid4().hex}{extension}"
 
 
-def upload_to(prefix: str):
-    """A FileField `upload_to` callable that stores under a generated name."""
+@deconstructible
+class GeneratedName:
+    """A FileField `upload_to` that stores under `prefix` with a generated name. A class rather than a closure,
+    so that migrations can serialize it."""
 
-    def _upload_to(instance, filename: str) -> str:
-        return generated_name(prefix, filename)
+    def __init__(self, prefix: str):
+        self.prefix = prefix
 
-    _upload_to.__name__ = f"upload_to_{prefix}"
-    return _upload_to
+    def __call__(self, instance, filename: str) -> str:
+        return generated_name(self.prefix, filename)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GeneratedName) and other.prefix == self.prefix
+
+    def __hash__(self) -> int:
+        return hash(self.prefix)
+
+
+def upload_to(prefix: str) -> GeneratedName:
+    """A FileField `upload_to` that stores under a generated name."""
+    return GeneratedName(prefix)
 
 
 def delete_file_on_commit(field_file) -> None:

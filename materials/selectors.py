@@ -1,0 +1,117 @@
+"""Reads of the materials app. Visibility derives from `accounts.selectors.students_of` (who sees whom).
+
+Who receives a published material: the students it names, or, when it names none, every student actively
+enrolled in its subject with its author. Students, tutors and parents see what their students receive;
+teachers see the materials they wrote (any status); admins see everything.
+"""
+
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Role, User
+from accounts.selectors import student_ids_of
+from materials.models import Enrollment, Material, MaterialProgress, MaterialRecipient, MaterialStatus, Subject
+
+
+def _received_by(students: QuerySet) -> Q:
+    """Condition on Material: published, and received by at least one of `students` (a subquery of ids)."""
+    named = Exists(MaterialRecipient.objects.filter(material=OuterRef("pk"), student__in=students))
+    names_someone = Exists(MaterialRecipient.objects.filter(material=OuterRef("pk")))
+    enrolled = Exists(
+        Enrollment.objects.filter(
+            student__in=students, subject=OuterRef("subject"), teacher=OuterRef("author"), is_active=True
+        )
+    )
+    return Q(status=MaterialStatus.PUBLISHED) & (Q(named) | (~Q(names_someone) & Q(enrolled)))
+
+
+def materials_visible_to(user: User) -> QuerySet[Material]:
+    """Every material `user` may read, with its subject and author loaded."""
+    materials = Material.objects.select_related("subject", "author")
+    if user.is_admin:
+        return materials
+    if user.role == Role.TEACHER:
+        return materials.filter(author=user)
+    if user.role in (Role.STUDENT, Role.TUTOR, Role.PARENT):
+        return materials.filter(_received_by(student_ids_of(user)))
+    return materials.none()
+
+
+def materials_received_by(student: User | int) -> QuerySet[Material]:
+    """The published materials one student receives."""
+    student_id = student if isinstance(student, int) else student.pk
+    return Material.objects.filter(_received_by(User.objects.filter(pk=student_id, role=Role.STUDENT).values("pk")))
+
+
+def with_progress_of(materials: QuerySet[Material], student: User) -> QuerySet[Material]:
+    """Annotate each material with `student`'s progress in the same query (a LEFT JOIN on their row)."""
+    return materials.annotate(
+        own_progress=FilteredRelation("progress", condition=Q(progress__student=student)),
+        progress_percent=Coalesce(F("own_progress__percent"), Value(0)),
+        progress_time_spent_seconds=Coalesce(F("own_progress__time_spent_seconds"), Value(0)),
+        progress_last_opened_at=F("own_progress__last_opened_at"),
+        progress_completed_at=F("own_progress__completed_at"),
+    )
+
+
+def material_list_for(user: User) -> QuerySet[Material]:
+    """What the materials list and detail show `user`: visible materials, the recipients `user` may know of
+    (`visible_recipients`: all of them for the author and admins, only their own students for the others),
+    and, for a student, their own progress. A fixed number of queries whatever the page size."""
+    materials = materials_visible_to(user)
+    recipients = User.objects.only("id").order_by("pk")
+    if not (user.is_admin or user.role == Role.TEACHER):
+        recipients = recipients.filter(pk__in=student_ids_of(user))
+    materials = materials.prefetch_related(Prefetch("assigned_to", queryset=recipients, to_attr="visible_recipients"))
+    if user.role == Role.STUDENT:
+        materials = with_progress_of(materials, user)
+    return materials
+
+
+def progress_on(material: Material) -> QuerySet[MaterialProgress]:
+    """Every student's progress on one material, with the student loaded."""
+    return MaterialProgress.objects.filter(material=material).select_related("student").order_by("student_id")
+
+
+def assignable_student_ids(*, author: User | int, subject: Subject | int) -> QuerySet:
+    """Students a material of `author` in `subject` may name: those actively enrolled with the author in it."""
+    return Enrollment.objects.filter(teacher=author, subject=subject, is_active=True).values("student")
+
+
+def progress_dashboard_for(student: User) -> list[dict]:
+    """Per subject: materials the student receives, how many they completed, and their average percent
+    (materials not started count as 0). One query."""
+    rows = (
+        materials_received_by(student)
+        .annotate(own_progress=FilteredRelation("progress", condition=Q(progress__student=student)))
+        .values("subject_id", "subject__name")
+        .annotate(
+            materials=Count("pk"),
+            completed=Count("pk", filter=Q(own_progress__completed_at__isnull=False)),
+            average_percent=Avg(Coalesce(F("own_progress__percent"), Value(0))),
+        )
+        .order_by("subject__name", "subject_id")
+    )
+    return [
+        {
+            "subject": {"id": row["subject_id"], "name": row["subject__name"]},
+            "materials": row["materials"],
+            "completed": row["completed"],
+            "average_percent": round(float(row["average_percent"] or 0), 1),
+        }
+        for row in rows
+    ]
+
+
+def enrollments_visible_to(user: User) -> QuerySet[Enrollment]:
+    """Enrollments `user` may read: a teacher's own, those of a student/tutor/parent's students, all for admins."""
+    enrollments = Enrollment.objects.select_related("student", "subject", "teacher")
+    if user.is_admin:
+        return enrollments
+    if user.role == Role.TEACHER:
+        return enrollments.filter(teacher=user)
+    return enrollments.filter(student__in=student_ids_of(user))
+
+
+def subjects() -> QuerySet[Subject]:
+    return Subject.objects.all()

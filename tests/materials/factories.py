@@ -1,0 +1,52 @@
+"""Factories of the materials app."""
+
+import factory
+
+from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
+from tests.accounts.factories import StudentFactory, TeacherFactory
+
+
+class SubjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subject
+
+    name = factory.Sequence(lambda n: f"Subject {n}")
+    description = "A subject."
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    student = factory.SubFactory(StudentFactory)
+    subject = factory.SubFactory(SubjectFactory)
+    teacher = factory.SubFactory(TeacherFactory)
+    is_active = True
+
+
+class MaterialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Material
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Material {n}")
+    description = "About it."
+    content = "Body."
+    kind = MaterialKind.LESSON
+    status = MaterialStatus.PUBLISHED
+    subject = factory.SubFactory(SubjectFactory)
+    author = factory.SubFactory(TeacherFactory)
+
+    @factory.post_generation
+    def assigned_to(self, create, students, **kwargs):
+        if create and students:
+            self.assigned_to.set(students)
+
+
+class MaterialProgressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaterialProgress
+
+    student = factory.SubFactory(StudentFactory)
+    material = factory.SubFactory(MaterialFactory)
+    percent = 0
