@@ -44,13 +44,15 @@ def invoice_pay(*, invoice_id: int, by: User, provider: PaymentProvider | None =
     before the call, so retries (a double click, a timeout) reuse it and the provider creates one payment.
     A still-pending payment is re-read and reused; an expired one is replaced by a new attempt.
     """
-    if not payments_enabled():
-        raise InvoiceError("Online payment is not configured.", InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED, status=503)
-    provider = provider or payment_provider()
     with transaction.atomic():
         invoice = invoice_for_update(invoice_id)
         if by.pk != invoice.parent_id:
             raise InvoiceError("Only the invoice's parent pays it.", InvoiceErrorCode.NOT_ALLOWED, status=403)
+        if provider is None and not payments_enabled():
+            raise InvoiceError(
+                "Online payment is not configured.", InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED, status=503
+            )
+        provider = provider or payment_provider()
         if invoice.status not in PAYABLE:
             raise IllegalTransition(invoice.status, S.PAID)
         if invoice.status == S.SENT:
