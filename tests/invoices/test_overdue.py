@@ -56,6 +56,8 @@ def test_management_command_is_idempotent():
     assert InvoiceStatusHistory.objects.filter(new_status=S.OVERDUE).count() == 1
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_daily_job_is_scheduled_once_per_day_and_runs_in_the_worker():
     spec = settings.PERIODIC_TASKS["invoices_mark_overdue"]
     assert spec == {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 86400}

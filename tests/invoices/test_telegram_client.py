@@ -76,6 +76,8 @@ def test_client_error_is_not_retried(fake_telegram):
     assert len(fake_telegram.calls) == 1
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_job_sends_through_the_worker(fake_telegram):
     telegram_send_message.enqueue(7, "reminder", BUTTONS)
     call_command("run_worker", batch=True, no_scheduler=True)
@@ -114,6 +116,8 @@ def test_job_requeue_honours_retry_after(fake_telegram):
     assert queued.run_after >= before + timedelta(seconds=120)
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_queued_retry_is_not_run_before_its_time(fake_telegram):
     fake_telegram.script = [{"status": 429, "body": {"ok": False, "parameters": {"retry_after": 120}}}]
     telegram_send_message.enqueue(7, "x")

@@ -150,6 +150,8 @@ def _notification_jobs():
     return DBTaskResult.objects.filter(task_path="invoices.tasks.invoice_notify_parent")
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_sending_an_invoice_messages_the_parent_and_stores_the_message_id(
     make_client, fake_telegram, settings, django_capture_on_commit_callbacks
 ):
@@ -176,6 +178,8 @@ def test_sending_an_invoice_messages_the_parent_and_stores_the_message_id(
     assert invoice.telegram_message_id == 1001
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_telegram_failure_never_fails_the_invoice(make_client, fake_telegram, django_capture_on_commit_callbacks):
     fake_telegram.script = [{"status": 502, "body": None}] * 3
     invoice = InvoiceFactory()
@@ -188,6 +192,8 @@ def test_telegram_failure_never_fails_the_invoice(make_client, fake_telegram, dj
     assert _notification_jobs().filter(status="READY").count() == 1  # retried later
 
 
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_no_message_without_a_linked_chat_or_once_cancelled(
     make_client, fake_telegram, django_capture_on_commit_callbacks
 ):
