@@ -1,6 +1,7 @@
 """Thin views of invoices: lists and lifecycle actions, the payment and Telegram webhooks, the Telegram link."""
 
 import hmac
+import json
 import logging
 import re
 
@@ -169,7 +170,8 @@ class PaymentWebhookView(APIView):
         if not isinstance(payment_id, str) or not _PROVIDER_ID.match(payment_id):
             logger.warning("payment notification without a usable payment id")
             return Response({"status": "ignored"})
-        notification = {"event": str(data.get("event", ""))[:64], "type": str(data.get("type", ""))[:64]}
+        # Kept for support as received (bounded); it is stored only once the provider confirmed the payment.
+        notification = data if len(json.dumps(data, default=str)) <= 16384 else {"event": str(data.get("event"))[:64]}
         try:
             outcome = services.payment_apply_notification(provider_payment_id=payment_id, notification=notification)
         except PaymentProviderError:

@@ -131,7 +131,7 @@ def test_webhook_marks_paid_exactly_once(make_client, api_client, fake_provider)
     assert (row.old_status, row.changed_by, row.reason) == (S.VIEWED, None, f"payment {payment.provider_payment_id}")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
-    assert payment.raw_last_notification == {"event": "payment.succeeded", "type": "notification"}
+    assert payment.raw_last_notification == notification(payment.provider_payment_id)
 
     for event in ("payment.succeeded", "payment.waiting_for_capture", "payment.canceled"):
         late = api_client.post(WEBHOOK, notification(payment.provider_payment_id, event=event), format="json")
