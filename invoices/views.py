@@ -208,9 +208,12 @@ class TelegramWebhookView(APIView):
 
     @staticmethod
     def _message(message: dict) -> dict:
-        chat_id = (message.get("chat") or {}).get("id")
-        text = message.get("text")
+        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        chat_id, text = chat.get("id"), message.get("text")
         if not isinstance(chat_id, int) or not isinstance(text, str) or not text.startswith("/start"):
+            return {}
+        if chat.get("type", "private") != "private":
+            # Invoices are personal: an account is bound to a person's private chat, never to a group.
             return {}
         parts = text.split(maxsplit=1)
         code = parts[1].strip() if len(parts) == 2 else ""

@@ -56,6 +56,16 @@ def test_link_code_is_one_time_hashed_and_binds_the_chat(make_client, api_client
     assert not TelegramLinkCode.objects.exists()
 
 
+def test_group_chats_are_not_bound(make_client, api_client, parent, telegram_settings):
+    code = _link_code(make_client, parent)
+    update = _start(-100, code)
+    update["message"]["chat"]["type"] = "group"
+    assert _update(api_client, update).json() == {}
+    parent.refresh_from_db()
+    assert parent.telegram_chat_id is None
+    assert _update(api_client, _start(100, code)).json()["text"] == "Your account is linked."
+
+
 def test_new_link_replaces_the_old_one(make_client, api_client, parent, telegram_settings):
     old = _link_code(make_client, parent)
     new = _link_code(make_client, parent)
