@@ -333,3 +333,23 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "SubmissionStatusEnum": "assignments.models.SubmissionStatus",
     }
 )
+
+# invoices
+TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN")  # Telegram is off while unset
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME")
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
+TELEGRAM_TIMEOUT_SECONDS = float(env_str("TELEGRAM_TIMEOUT_SECONDS", "10"))
+TELEGRAM_CLIENT_ATTEMPTS = env_int("TELEGRAM_CLIENT_ATTEMPTS", 3)
+TELEGRAM_CLIENT_BACKOFF_SECONDS = float(env_str("TELEGRAM_CLIENT_BACKOFF_SECONDS", "0.5"))
+TELEGRAM_MAX_INLINE_WAIT = float(env_str("TELEGRAM_MAX_INLINE_WAIT", "5"))
+TELEGRAM_JOB_MAX_ATTEMPTS = env_int("TELEGRAM_JOB_MAX_ATTEMPTS", 5)
+TELEGRAM_JOB_BACKOFF_SECONDS = env_int("TELEGRAM_JOB_BACKOFF_SECONDS", 30)
+TELEGRAM_LINK_TTL_SECONDS = env_int("TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
+INVOICE_PAY_URL_TEMPLATE = env_str("INVOICE_PAY_URL_TEMPLATE", "https://thebot.example/invoices/{id}/pay")
+PAYMENT_API_BASE_URL = env_str("PAYMENT_API_BASE_URL", "https://api.yookassa.ru/v3")
+PAYMENT_SHOP_ID = env_str("PAYMENT_SHOP_ID")  # payments are off while unset
+PAYMENT_SECRET_KEY = env_str("PAYMENT_SECRET_KEY")
+PAYMENT_TIMEOUT_SECONDS = float(env_str("PAYMENT_TIMEOUT_SECONDS", "10"))
+PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
+PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}

@@ -1,0 +1,93 @@
+"""Django admin for invoices. Statuses change only through the services (actions below), never by editing."""
+
+from django.contrib import admin, messages
+
+from config.exceptions import ApiError
+from invoices import services
+from invoices.models import Invoice, InvoiceStatusHistory, Payment
+
+
+class InvoiceStatusHistoryInline(admin.TabularInline):
+    model = InvoiceStatusHistory
+    fields = ["changed_at", "old_status", "new_status", "changed_by", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-changed_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["id", "tutor", "parent", "student", "amount", "currency", "status", "due_date", "created_at"]
+    list_filter = ["status", "due_date"]
+    search_fields = ["description", "tutor__email", "parent__email", "student__email"]
+    list_select_related = ["tutor", "parent", "student"]
+    raw_id_fields = ["tutor", "student", "parent", "enrollment", "payment"]
+    readonly_fields = [
+        "tutor",
+        "student",
+        "parent",
+        "enrollment",
+        "payment",
+        "amount",
+        "currency",
+        "description",
+        "status",
+        "due_date",
+        "sent_at",
+        "viewed_at",
+        "paid_at",
+        "telegram_message_id",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [InvoiceStatusHistoryInline]
+    actions = ["send_invoices", "mark_overdue"]
+
+    def has_add_permission(self, request):
+        # Invoices are created by tutors through the API (the service checks who may bill whom).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _each(self, request, queryset, verb: str, run) -> None:
+        done, failed = 0, 0
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                run(pk)
+                done += 1
+            except ApiError as error:
+                failed += 1
+                self.message_user(request, f"Invoice #{pk}: {error.detail}", messages.WARNING)
+        self.message_user(request, f"{done} invoice(s) {verb}; {failed} skipped.", messages.INFO)
+
+    @admin.action(description="Send selected invoices")
+    def send_invoices(self, request, queryset):
+        self._each(request, queryset, "sent", lambda pk: services.invoice_send(invoice_id=pk, by=request.user))
+
+    @admin.action(description="Mark selected invoices overdue")
+    def mark_overdue(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "marked overdue",
+            lambda pk: services.invoice_mark_overdue(invoice_id=pk, by=request.user),
+        )
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["id", "invoice", "provider", "provider_payment_id", "amount", "currency", "status", "created_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["provider_payment_id", "idempotence_key"]
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,50 @@
+"""Reads of invoices, scoped to the caller: the tutor sees the invoices they issued, the parent those they pay,
+the admin all; students and teachers none (they are stopped earlier by permissions.CanUseInvoices)."""
+
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+
+from accounts.models import Role, User
+from config.exceptions import NotFound
+from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
+
+
+def invoices_visible_to(user: User) -> QuerySet[Invoice]:
+    invoices = Invoice.objects.all()
+    if user.is_admin:
+        return invoices
+    if user.role == Role.TUTOR:
+        return invoices.filter(tutor=user)
+    if user.role == Role.PARENT:
+        return invoices.filter(parent=user)
+    return invoices.none()
+
+
+def invoices_for_list(user: User) -> QuerySet[Invoice]:
+    """What the list and detail screens render, in one query per page."""
+    return invoices_visible_to(user).select_related("tutor", "student", "parent")
+
+
+def access_invoice(user: User, invoice_id: int | str) -> Invoice:
+    """The invoice if `user` may see it; a foreign invoice is "not found" exactly like a missing one."""
+    valid = str(invoice_id).isascii() and str(invoice_id).isdigit()
+    invoice = invoices_for_list(user).filter(pk=int(invoice_id)).first() if valid else None
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def invoice_history(invoice: Invoice) -> QuerySet[InvoiceStatusHistory]:
+    return invoice.history.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def invoice_summary(invoices: QuerySet[Invoice]) -> dict:
+    """Counts and totals per status (totals per currency), every status present; one query."""
+    summary = {status: {"count": 0, "totals": {}} for status in InvoiceStatus.values}
+    rows = invoices.order_by().values("status", "currency").annotate(count=Count("id"), total=Sum("amount"))
+    for row in rows:
+        entry = summary[row["status"]]
+        entry["count"] += row["count"]
+        entry["totals"][row["currency"]] = f"{(row['total'] or Decimal(0)):.2f}"
+    return {"count": sum(entry["count"] for entry in summary.values()), "by_status": summary}

@@ -1,0 +1,231 @@
+"""Invoice writes: create, edit drafts, and every status transition, each under a row lock with history.
+
+The lifecycle (API.md): draft → sent → viewed → paid; sent|viewed → overdue; draft|sent|viewed|overdue →
+cancelled; overdue → paid. Anything else is `IllegalTransition` (409) and changes nothing.
+"""
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, StudentProfile, User
+from accounts.selectors import is_student_of
+from invoices import events
+from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
+from invoices.locks import invoice_for_update, invoices_for_update
+from invoices.models import Invoice, InvoiceStatus
+from materials.models import Enrollment
+
+logger = logging.getLogger("thebot.invoices")
+
+S = InvoiceStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SENT, S.CANCELLED}),
+    S.SENT: frozenset({S.VIEWED, S.OVERDUE, S.CANCELLED}),
+    S.VIEWED: frozenset({S.PAID, S.OVERDUE, S.CANCELLED}),
+    S.OVERDUE: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# The timestamp each status sets when reached.
+_STAMPS = {S.SENT: "sent_at", S.VIEWED: "viewed_at", S.PAID: "paid_at"}
+OVERDUE_CANDIDATES = (S.SENT, S.VIEWED)
+
+
+def can_transition(old: str, new: str) -> bool:
+    return new in TRANSITIONS.get(old, frozenset())
+
+
+def apply_transition(*, invoice: Invoice, new: str, by: User | None, reason: str = "", **fields) -> Invoice:
+    """Move a LOCKED invoice to `new` and write its history row. Callers hold the row lock (locks.py)."""
+    old = invoice.status
+    if not can_transition(old, new):
+        raise IllegalTransition(old, new)
+    now = timezone.now()
+    invoice.status = new
+    update_fields = ["status", "updated_at", *fields]
+    if new in _STAMPS:
+        setattr(invoice, _STAMPS[new], now)
+        update_fields.append(_STAMPS[new])
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.save(update_fields=update_fields)
+    events.status_changed(invoice=invoice, old=old, new=new, by=by, at=now, reason=reason)
+    return invoice
+
+
+def _check_manager(invoice: Invoice, by: User) -> None:
+    if not (by.is_admin or by.pk == invoice.tutor_id):
+        raise InvoiceError(
+            "Only the invoice's tutor or an admin may do this.", InvoiceErrorCode.NOT_ALLOWED, status=403
+        )
+
+
+def _check_enrollment(enrollment: Enrollment | None, student_id: int) -> None:
+    if enrollment is not None and enrollment.student_id != student_id:
+        raise InvoiceError(
+            "The enrollment is not the student's.",
+            InvoiceErrorCode.ENROLLMENT_MISMATCH,
+            fields={"enrollment": ["The enrollment is not the student's."]},
+        )
+
+
+def _check_due_date(due_date: date) -> None:
+    if due_date < timezone.localdate():
+        raise InvoiceError(
+            "The due date is in the past.",
+            InvoiceErrorCode.DUE_DATE_IN_PAST,
+            fields={"due_date": ["The due date is in the past."]},
+        )
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    tutor: User,
+    student: User,
+    amount: Decimal,
+    due_date: date,
+    description: str = "",
+    enrollment: Enrollment | None = None,
+) -> Invoice:
+    """A draft invoice from `tutor` to the parent of `student` (one of the tutor's students)."""
+    if tutor.role != Role.TUTOR or student.role != Role.STUDENT or not is_student_of(tutor, student):
+        raise InvoiceError(
+            "You can bill only your own students.",
+            InvoiceErrorCode.NOT_YOUR_STUDENT,
+            fields={"student": ["Not one of your students."]},
+        )
+    parent_id = StudentProfile.objects.filter(user=student).values_list("parent_id", flat=True).first()
+    if parent_id is None:
+        raise InvoiceError(
+            "The student has no parent to bill.",
+            InvoiceErrorCode.STUDENT_HAS_NO_PARENT,
+            fields={"student": ["The student has no parent to bill."]},
+        )
+    _check_enrollment(enrollment, student.pk)
+    _check_due_date(due_date)
+    return Invoice.objects.create(
+        tutor=tutor,
+        student=student,
+        parent_id=parent_id,
+        enrollment=enrollment,
+        amount=amount,
+        currency=settings.DEFAULT_CURRENCY,
+        description=description,
+        due_date=due_date,
+    )
+
+
+EDITABLE_FIELDS = ("amount", "description", "due_date", "enrollment")
+
+
+@transaction.atomic
+def invoice_update(*, invoice_id: int, by: User, data: dict) -> Invoice:
+    """Edit a draft (amount, description, due date, enrollment). Anything past draft is 409."""
+    invoice = invoice_for_update(invoice_id)
+    _check_manager(invoice, by)
+    if invoice.status != S.DRAFT:
+        raise InvoiceError("Only drafts can be edited.", InvoiceErrorCode.NOT_EDITABLE, status=409)
+    changes = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    if "enrollment" in changes:
+        _check_enrollment(changes["enrollment"], invoice.student_id)
+    if "due_date" in changes:
+        _check_due_date(changes["due_date"])
+    for name, value in changes.items():
+        setattr(invoice, name, value)
+    invoice.save(update_fields=[*changes, "updated_at"])
+    return invoice
+
+
+def invoice_send(*, invoice_id: int, by: User) -> Invoice:
+    """draft → sent; queues the parent's Telegram notification once the transaction has committed."""
+    from invoices.tasks import enqueue_invoice_notification
+
+    with transaction.atomic():
+        invoice = invoice_for_update(invoice_id)
+        _check_manager(invoice, by)
+        apply_transition(invoice=invoice, new=S.SENT, by=by)
+        # robust: a queue failure is logged and never fails the (already committed) send.
+        transaction.on_commit(lambda: enqueue_invoice_notification(invoice.pk), robust=True)
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_viewed(*, invoice_id: int, by: User) -> Invoice:
+    """sent → viewed, by the invoice's parent (opening it, or the Telegram "Seen" button)."""
+    invoice = invoice_for_update(invoice_id)
+    if by.pk != invoice.parent_id:
+        raise InvoiceError("Only the parent marks an invoice viewed.", InvoiceErrorCode.NOT_ALLOWED, status=403)
+    return apply_transition(invoice=invoice, new=S.VIEWED, by=by)
+
+
+def invoice_mark_viewed_on_read(*, invoice: Invoice, by: User) -> bool:
+    """The parent's first read of a sent invoice marks it viewed; a concurrent read that lost the race is fine."""
+    if by.pk != invoice.parent_id or invoice.status != S.SENT:
+        return False
+    try:
+        invoice_mark_viewed(invoice_id=invoice.pk, by=by)
+    except IllegalTransition:
+        return False
+    return True
+
+
+@transaction.atomic
+def invoice_cancel(*, invoice_id: int, by: User, reason: str = "") -> Invoice:
+    invoice = invoice_for_update(invoice_id)
+    _check_manager(invoice, by)
+    return apply_transition(invoice=invoice, new=S.CANCELLED, by=by, reason=reason)
+
+
+@transaction.atomic
+def invoice_mark_overdue(*, invoice_id: int, by: User | None = None, today: date | None = None) -> Invoice:
+    """sent|viewed → overdue for one invoice whose due date has passed (admin action)."""
+    invoice = invoice_for_update(invoice_id)
+    if invoice.due_date >= (today or timezone.localdate()):
+        raise InvoiceError("The invoice is not past its due date.", InvoiceErrorCode.NOT_DUE, status=409)
+    return apply_transition(invoice=invoice, new=S.OVERDUE, by=by, reason="past due date")
+
+
+def invoices_mark_overdue(
+    *, today: date | None = None, among: QuerySet[Invoice] | None = None, batch_size: int = 500
+) -> int:
+    """Move every sent/viewed invoice past its due date to overdue, once, with a system history row.
+
+    Idempotent: a second run finds nothing. Runs daily (PERIODIC_TASKS), on the read path (`among` = what the
+    reader sees; one query when nothing is due) and by `manage.py mark_overdue_invoices`.
+    """
+    today = today or timezone.localdate()
+    candidates = (Invoice.objects.all() if among is None else among).filter(
+        status__in=OVERDUE_CANDIDATES, due_date__lt=today
+    )
+    pks = list(candidates.order_by().values_list("pk", flat=True))
+    moved = 0
+    for start in range(0, len(pks), batch_size):
+        moved += _mark_overdue_batch(sorted(pks[start : start + batch_size]), today)
+    if moved:
+        logger.info("invoices marked overdue", extra={"fields": {"count": moved}})
+    return moved
+
+
+@transaction.atomic
+def _mark_overdue_batch(pks: list[int], today: date) -> int:
+    # Re-checked under the lock: a concurrent payment or cancel may have moved some meanwhile.
+    invoices = list(invoices_for_update(pks).filter(status__in=OVERDUE_CANDIDATES, due_date__lt=today))
+    if not invoices:
+        return 0
+    now: datetime = timezone.now()
+    old_by_pk = {invoice.pk: invoice.status for invoice in invoices}
+    Invoice.objects.filter(pk__in=list(old_by_pk)).update(status=S.OVERDUE, updated_at=now)
+    events.statuses_changed(invoices=invoices, old_by_pk=old_by_pk, new=S.OVERDUE, at=now, reason="past due date")
+    return len(invoices)
+
+
+def invoice_set_telegram_message(*, invoice_id: int, message_id: int) -> None:
+    """Remember the parent's Telegram message of this invoice (a single UPDATE; no status involved)."""
+    Invoice.objects.filter(pk=invoice_id).update(telegram_message_id=message_id)

@@ -1,0 +1,243 @@
+"""Thin views of invoices: lists and lifecycle actions, the payment and Telegram webhooks, the Telegram link."""
+
+import hmac
+import json
+import logging
+import re
+
+import django_filters
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import ApiError, ErrorCode, error_body
+from config.throttling import ScopedRateThrottle
+from invoices import selectors, services
+from invoices.models import Invoice, InvoiceStatus
+from invoices.payments import PaymentProviderError
+from invoices.permissions import CanUseInvoices, IsTutor
+from invoices.serializers import (
+    InvoiceCancelSerializer,
+    InvoiceCreateSerializer,
+    InvoiceHistorySerializer,
+    InvoiceSerializer,
+    InvoiceSummarySerializer,
+    InvoiceUpdateSerializer,
+    PaymentStartedSerializer,
+    TelegramLinkSerializer,
+)
+from invoices.telegram import SEEN_PREFIX
+
+logger = logging.getLogger("thebot.invoices")
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
+    student = django_filters.NumberFilter(field_name="student_id")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "student", "due_before", "due_after"]
+
+
+class InvoiceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Tutors bill their students' parents; parents read and pay theirs; admins see all.
+
+    Students and teachers get 403 on every invoice endpoint. Reading moves invoices past their due date to
+    overdue; the parent's first read of a sent invoice marks it viewed.
+    """
+
+    permission_classes = [CanUseInvoices]
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilter
+    search_fields = ["description", "student__first_name", "student__last_name"]
+    ordering_fields = ["created_at", "due_date", "amount", "status"]
+    ordering = ["-created_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Invoice.objects.none()
+        return selectors.invoices_for_list(self.request.user)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [CanUseInvoices(), IsTutor()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        scopes = {"send": "invoice_send", "pay": "payments"}
+        if self.action in scopes:
+            self.throttle_scope = scopes[self.action]
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def _invoice(self, pk) -> Invoice:
+        return selectors.access_invoice(self.request.user, pk)
+
+    def list(self, request, *args, **kwargs):
+        services.invoices_mark_overdue(among=selectors.invoices_visible_to(request.user))
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, pk=None):
+        invoice = self._invoice(pk)
+        changed = False
+        if invoice.status in (InvoiceStatus.SENT, InvoiceStatus.VIEWED) and invoice.due_date < timezone.localdate():
+            changed = bool(services.invoices_mark_overdue(among=Invoice.objects.filter(pk=invoice.pk)))
+            invoice = self._invoice(pk) if changed else invoice
+        if services.invoice_mark_viewed_on_read(invoice=invoice, by=request.user):
+            invoice = self._invoice(pk)
+        return Response(InvoiceSerializer(invoice).data)
+
+    @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer})
+    def create(self, request):
+        serializer = InvoiceCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = services.invoice_create(tutor=request.user, **serializer.validated_data)
+        return Response(InvoiceSerializer(self._invoice(invoice.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=InvoiceUpdateSerializer, responses=InvoiceSerializer)
+    def partial_update(self, request, pk=None):
+        invoice = self._invoice(pk)
+        serializer = InvoiceUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.invoice_update(invoice_id=invoice.pk, by=request.user, data=serializer.validated_data)
+        return Response(InvoiceSerializer(self._invoice(pk)).data)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        services.invoice_send(invoice_id=self._invoice(pk).pk, by=request.user)
+        return Response(InvoiceSerializer(self._invoice(pk)).data)
+
+    @extend_schema(request=InvoiceCancelSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        invoice = self._invoice(pk)
+        serializer = InvoiceCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.invoice_cancel(invoice_id=invoice.pk, by=request.user, reason=serializer.validated_data["reason"])
+        return Response(InvoiceSerializer(self._invoice(pk)).data)
+
+    @extend_schema(request=None, responses=PaymentStartedSerializer)
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        payment = services.invoice_pay(invoice_id=self._invoice(pk).pk, by=request.user)
+        return Response({"confirmation_url": payment.confirmation_url})
+
+    @extend_schema(responses=InvoiceHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        page = self.paginate_queryset(selectors.invoice_history(self._invoice(pk)))
+        return self.get_paginated_response(InvoiceHistorySerializer(page, many=True).data)
+
+    @extend_schema(responses=InvoiceSummarySerializer)
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
+        visible = selectors.invoices_visible_to(request.user)
+        services.invoices_mark_overdue(among=visible)
+        invoices = self.filterset_class(request.query_params, queryset=visible, request=request)
+        if not invoices.is_valid():
+            raise ApiError("Invalid filter.", ErrorCode.INVALID, fields=dict(invoices.errors))
+        return Response(selectors.invoice_summary(invoices.qs))
+
+
+_PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SEEN = re.compile(re.escape(SEEN_PREFIX) + r"([0-9]{1,18})")
+
+
+class PaymentWebhookView(APIView):
+    """The provider's notification. Its body is only a hint: the payment is re-read from the provider."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        payment_id = (data.get("object") or {}).get("id") if isinstance(data.get("object"), dict) else None
+        if not isinstance(payment_id, str) or not _PROVIDER_ID.match(payment_id):
+            logger.warning("payment notification without a usable payment id")
+            return Response({"status": "ignored"})
+        # Kept for support as received (bounded); it is stored only once the provider confirmed the payment.
+        notification = data if len(json.dumps(data, default=str)) <= 16384 else {"event": str(data.get("event"))[:64]}
+        try:
+            outcome = services.payment_apply_notification(provider_payment_id=payment_id, notification=notification)
+        except PaymentProviderError:
+            # Not applied: answer non-2xx so that the provider delivers the notification again later.
+            return Response(
+                error_body("The payment provider is unavailable.", "payment_provider_unavailable"), status=503
+            )
+        return Response({"status": outcome})
+
+
+class TelegramWebhookView(APIView):
+    """Telegram updates: `/start <code>` binds the chat; the "Seen" button marks an invoice viewed.
+
+    Answers go back as a Bot API method in the response body (Telegram executes it), so this view makes no
+    outbound call. Anything else is acknowledged with 200 so that Telegram does not redeliver it.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request):
+        secret = settings.TELEGRAM_WEBHOOK_SECRET
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            return Response(error_body("Forbidden.", ErrorCode.PERMISSION_DENIED), status=403)
+        update = request.data if isinstance(request.data, dict) else {}
+        if isinstance(update.get("message"), dict):
+            return Response(self._message(update["message"]))
+        if isinstance(update.get("callback_query"), dict):
+            return Response(self._callback(update["callback_query"]))
+        return Response({})
+
+    @staticmethod
+    def _message(message: dict) -> dict:
+        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        chat_id, text = chat.get("id"), message.get("text")
+        if not isinstance(chat_id, int) or not isinstance(text, str) or not text.startswith("/start"):
+            return {}
+        if chat.get("type", "private") != "private":
+            # Invoices are personal: an account is bound to a person's private chat, never to a group.
+            return {}
+        parts = text.split(maxsplit=1)
+        code = parts[1].strip() if len(parts) == 2 else ""
+        user = services.telegram_link_bind(code=code[:64], chat_id=chat_id) if code else None
+        reply = "Your account is linked." if user else "This link is invalid or expired. Ask for a new one."
+        return {"method": "sendMessage", "chat_id": chat_id, "text": reply}
+
+    @staticmethod
+    def _callback(callback: dict) -> dict:
+        callback_id = callback.get("id")
+        data = callback.get("data")
+        chat_id = ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get(
+            "id"
+        )
+        if not isinstance(callback_id, str) or not isinstance(chat_id, int):
+            return {}
+        answer = "Unknown action."
+        seen = _SEEN.fullmatch(data) if isinstance(data, str) else None
+        if seen:
+            answer = services.telegram_invoice_seen(chat_id=chat_id, invoice_id=int(seen.group(1)))
+        return {"method": "answerCallbackQuery", "callback_query_id": callback_id, "text": answer}
+
+
+class TelegramLinkView(APIView):
+    @extend_schema(request=None, responses=TelegramLinkSerializer)
+    def post(self, request):
+        return Response({"url": services.telegram_link_create(user=request.user)})
