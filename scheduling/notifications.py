@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from invoices.tasks import telegram_send_message
 from scheduling.locks import reminder_for_update
 from scheduling.models import LessonReminder, LessonStatus
 
@@ -33,7 +34,8 @@ def deliver_lesson_reminder(reminder_id: int) -> bool:
     """Send one recorded reminder, at most once (row lock, `sent_at`); skip it if the lesson was cancelled or
     moved meanwhile (the moved lesson gets its own reminder). Returns whether it was sent.
 
-    Telegram sending arrives with the invoices app; until then this logs the text and marks it sent."""
+    Sending goes through the platform's Telegram job (`invoices.tasks.telegram_send_message`), enqueued when this
+    transaction commits; `sent_at` marks the hand-over, the job retries on its own."""
     with transaction.atomic():
         reminder = reminder_for_update(reminder_id)
         if reminder.sent_at is not None or reminder.skipped_at is not None:
@@ -43,9 +45,15 @@ def deliver_lesson_reminder(reminder_id: int) -> bool:
             reminder.skipped_at = timezone.now()
             reminder.save(update_fields=["skipped_at"])
             return False
+        chat_id = reminder.user.telegram_chat_id
+        if chat_id is None:  # unlinked since the reminder was recorded
+            reminder.skipped_at = timezone.now()
+            reminder.save(update_fields=["skipped_at"])
+            return False
         text = reminder_text(reminder)
+        transaction.on_commit(lambda: telegram_send_message.enqueue(chat_id, text))
         logger.info(
-            "lesson reminder delivered",
+            "lesson reminder handed to telegram",
             extra={
                 "fields": {"reminder": reminder.pk, "lesson": lesson.pk, "user": reminder.user_id, "chars": len(text)}
             },

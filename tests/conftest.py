@@ -12,6 +12,7 @@ from tests.accounts.factories import (
     TeacherFactory,
     TutorFactory,
 )
+from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +67,19 @@ def parent(db):
 @pytest.fixture
 def admin_user(db):
     return AdminFactory()
+
+
+@pytest.fixture
+def fake_telegram(settings):
+    """A fake Telegram Bot API on 127.0.0.1, with the settings pointing at it (invoices, reminders)."""
+    server = FakeTelegram(BOT_TOKEN).start()
+    settings.TELEGRAM_API_BASE_URL = server.url
+    settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
+    settings.TELEGRAM_BOT_USERNAME = "thebot_test_bot"
+    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.TELEGRAM_TIMEOUT_SECONDS = 0.5
+    settings.TELEGRAM_CLIENT_ATTEMPTS = 3
+    settings.TELEGRAM_CLIENT_BACKOFF_SECONDS = 0.01
+    settings.TELEGRAM_MAX_INLINE_WAIT = 1.5
+    yield server
+    server.stop()

@@ -1,24 +1,8 @@
 import pytest
 
-from tests.invoices.fakes import FakeProvider, FakeTelegram
+from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeProvider
 
-BOT_TOKEN = "123456:TEST-token"
-WEBHOOK_SECRET = "webhook-secret-for-tests"
-
-
-@pytest.fixture
-def fake_telegram(settings):
-    server = FakeTelegram(BOT_TOKEN).start()
-    settings.TELEGRAM_API_BASE_URL = server.url
-    settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
-    settings.TELEGRAM_BOT_USERNAME = "thebot_test_bot"
-    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.TELEGRAM_TIMEOUT_SECONDS = 0.5
-    settings.TELEGRAM_CLIENT_ATTEMPTS = 3
-    settings.TELEGRAM_CLIENT_BACKOFF_SECONDS = 0.01
-    settings.TELEGRAM_MAX_INLINE_WAIT = 1.5
-    yield server
-    server.stop()
+__all__ = ["BOT_TOKEN", "WEBHOOK_SECRET"]
 
 
 @pytest.fixture

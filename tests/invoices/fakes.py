@@ -8,6 +8,9 @@ import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+BOT_TOKEN = "123456:TEST-token"
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+
 
 class _Server:
     def __init__(self):

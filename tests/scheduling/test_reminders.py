@@ -112,3 +112,16 @@ def test_the_worker_schedules_the_periodic_job(linked):
     call_command("run_worker", batch=True)  # with its scheduler: enqueues this minute's slot, then runs it
     assert DBTaskResult.objects.filter(task_path="scheduling.tasks.send_lesson_reminders").count() == 1
     assert LessonReminder.objects.filter(sent_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connection
+def test_reminders_reach_the_telegram_bot_api(linked, fake_telegram):
+    make_lesson(linked, start=in_hours(0.5))
+    send_lesson_reminders.enqueue()
+    run_worker()  # records the reminders, hands them to the Telegram job, which sends them
+    run_worker()
+    sent = fake_telegram.sent
+    assert sorted(message["chat_id"] for message in sent) == [1001, 1002]
+    student_text = next(message["text"] for message in sent if message["chat_id"] == 1001)
+    assert "Asia/Tokyo" in student_text
+    assert linked.subject.name in student_text
