@@ -1,0 +1,101 @@
+"""Failed-login limits per account and per address, on the configured cache (Redis in the PostgreSQL run)."""
+
+import time
+
+import pytest
+from django.core.cache import cache
+
+from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/auth/login/"
+
+
+def attempt(api_client, email, password, address="10.0.0.1"):
+    return api_client.post(LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=address)
+
+
+def test_sixth_failure_on_one_account_is_429_with_retry_after(api_client, settings):
+    student = StudentFactory()
+    for number in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        assert attempt(api_client, student.email, f"wrong-{number}", address=f"10.0.0.{number}").status_code == 401
+
+    response = attempt(api_client, student.email, "wrong-again", address="10.0.9.9")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= settings.LOGIN_FAILURE_WINDOW_SECONDS
+    # While locked even the right password waits: the lock is what stops guessing.
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 429
+    # Other accounts are not affected.
+    other = StudentFactory()
+    assert attempt(api_client, other.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_account_limit_ignores_case_and_spaces_of_the_email(api_client, settings):
+    student = StudentFactory(email="casey@example.test")
+    spellings = ["casey@example.test", "CASEY@example.test", " Casey@Example.Test ", "casey@EXAMPLE.test"]
+    for number in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        assert attempt(api_client, spellings[number % len(spellings)], "wrong").status_code == 401
+    assert attempt(api_client, "CaSeY@example.test", "wrong").status_code == 429
+    assert student.email == "casey@example.test"
+
+
+def test_failures_per_address_over_many_accounts_are_limited(api_client, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    for number in range(3):
+        assert attempt(api_client, f"nobody{number}@example.test", "wrong").status_code == 401
+
+    response = attempt(api_client, "someone-else@example.test", "wrong")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    # Another address is not affected.
+    assert attempt(api_client, "someone-else@example.test", "wrong", address="10.0.0.2").status_code == 401
+
+
+def test_successful_logins_from_one_address_are_never_counted(api_client, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    # Many logins in a row from one address (a school behind one NAT), well above both limits.
+    students = StudentFactory.create_batch(4)
+    for _ in range(3):
+        for student in students:
+            assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_success_clears_the_accounts_failures(api_client, settings):
+    student = StudentFactory()
+    limit = settings.LOGIN_FAILURES_PER_ACCOUNT
+    for _ in range(limit - 1):
+        assert attempt(api_client, student.email, "wrong").status_code == 401
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+    for _ in range(limit - 1):
+        assert attempt(api_client, student.email, "wrong").status_code == 401
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_counters_live_in_the_configured_cache(api_client, settings):
+    """The failure counters are in the shared cache (Redis when REDIS_URL is set), so every worker sees them."""
+    student = StudentFactory()
+    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        attempt(api_client, student.email, "wrong")
+    assert attempt(api_client, student.email, "wrong").status_code == 429
+    cache.clear()
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_lock_ends_when_the_window_started_by_the_first_failure_ends(api_client, settings):
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 1
+    student = StudentFactory()
+    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        attempt(api_client, student.email, "wrong")
+    locked = attempt(api_client, student.email, DEFAULT_PASSWORD)
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == "1"
+
+    time.sleep(1.2)
+
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
