@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
 
@@ -25,15 +25,29 @@ class TutorProfileInline(admin.StackedInline):
 INLINES = {Role.STUDENT: StudentProfileInline, Role.TEACHER: TeacherProfileInline, Role.TUTOR: TutorProfileInline}
 
 
-class UserCreateForm(UserCreationForm):
+class _LowercaseEmailMixin:
+    """Emails are stored lower-cased (as the manager does), so the case-insensitive unique constraint and
+    the login lookup agree with what the admin typed."""
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+
+class UserCreateForm(_LowercaseEmailMixin, UserCreationForm):
     class Meta:
         model = User
         fields = ["email", "role", "first_name", "last_name"]
 
 
+class UserEditForm(_LowercaseEmailMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
+    form = UserEditForm
     ordering = ["id"]
     list_display = ["id", "email", "first_name", "last_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
@@ -36,6 +36,9 @@ def test_email_is_normalised_and_unique_case_insensitively_for_login():
     user = User.objects.create_user("Mixed.Case@Example.TEST", "pw-pw-pw-pw-12")
     assert user.email == "mixed.case@example.test"
     assert User.objects.get_by_natural_key("MIXED.case@example.test") == user
+    # Even a raw insert cannot add a second spelling of the same address.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(email="MIXED.CASE@example.test")
 
 
 @pytest.mark.parametrize("field, wrong_factory", [("tutor", TeacherFactory), ("parent", StudentFactory)])
