@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import tokens
 from accounts.errors import AccountError, AccountErrorCode
-from accounts.models import PROFILE_MODELS, PROFILE_RELATED_NAMES, Role, User
+from accounts.models import PROFILE_RELATED_NAMES, Role, User
 
 # Fields a user may change on their own profile, by role. Links (a student's tutor and parent) are set by
 # admins only.
@@ -104,8 +104,7 @@ def user_create(
         )
     except IntegrityError as exc:
         raise AccountError("A user with this email exists.", AccountErrorCode.EMAIL_TAKEN) from exc
-    if role in PROFILE_MODELS:
-        _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS[role])
+    _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS.get(role, set()))
     return user, temporary
 
 
@@ -128,8 +127,9 @@ def user_update(*, user: User, data: dict, profile: dict | None = None, by_admin
     if data:
         user.full_clean(exclude=["password"])
         user.save()
-    if profile and user.role in PROFILE_MODELS:
-        allowed = (ADMIN_EDITABLE_PROFILE_FIELDS if by_admin else SELF_EDITABLE_PROFILE_FIELDS)[user.role]
+    if profile:
+        # A role without a profile (admin) accepts no profile field: refused, not silently dropped.
+        allowed = (ADMIN_EDITABLE_PROFILE_FIELDS if by_admin else SELF_EDITABLE_PROFILE_FIELDS).get(user.role, set())
         _apply_profile(user, profile, allowed)
     return user
 

@@ -218,6 +218,7 @@ def test_link_to_a_missing_user_is_400(admin_client):
         ({"email": "r@example.test", "role": "student", "timezone": "Nowhere/City"}, "timezone"),
         ({"email": "r@example.test", "role": "student", "password": "123"}, "password"),
         ({"email": "r@example.test", "role": "teacher", "profile": {"grade": 3}}, "profile.grade"),
+        ({"email": "r@example.test", "role": "admin", "profile": {"bio": "x"}}, "profile.bio"),
     ],
 )
 def test_create_invalid_input_is_400_with_fields(admin_client, payload, field):

@@ -163,10 +163,16 @@ def test_student_cannot_set_own_tutor_or_parent(make_client):
     assert student.student_profile.tutor is None
 
 
-def test_fields_of_another_role_profile_are_refused(make_client):
+def test_fields_of_another_role_profile_are_refused(make_client, admin_user):
     response = make_client(TeacherFactory()).patch(ME, {"profile": {"grade": 5}}, format="json")
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"profile.grade"}
+    # An admin has no profile: a profile field is refused, not silently dropped.
+    response = make_client(admin_user).patch(ME, {"first_name": "A", "profile": {"bio": "x"}}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"profile.bio"}
+    admin_user.refresh_from_db()
+    assert admin_user.first_name != "A"
 
 
 @pytest.mark.parametrize(
