@@ -148,3 +148,27 @@ def test_non_staff_cannot_use_the_admin(client):
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_login_failures_are_limited_like_the_api_login(client, settings):
+    staff = User.objects.create_superuser("boss@example.test", "boss-secret-password-1")
+    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        response = client.post("/admin/login/", {"username": "BOSS@example.test", "password": "wrong"})
+        assert response.status_code == 200
+    locked = client.post("/admin/login/", {"username": staff.email, "password": "boss-secret-password-1"})
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) >= 1
+    # The API login shares the counters.
+    api = client.post(
+        "/api/auth/login/", {"email": staff.email, "password": "boss-secret-password-1"}, "application/json"
+    )
+    assert api.status_code == 429
+
+
+def test_admin_login_success_is_not_counted(client, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 2
+    User.objects.create_superuser("boss@example.test", "boss-secret-password-1")
+    for _ in range(4):
+        response = client.post("/admin/login/", {"username": "boss@example.test", "password": "boss-secret-password-1"})
+        assert response.status_code == 302
+        client.logout()

@@ -99,3 +99,19 @@ def test_lock_ends_when_the_window_started_by_the_first_failure_ends(api_client,
     time.sleep(1.2)
 
     assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_forwarded_for_header_does_not_dodge_the_address_limit_without_a_trusted_proxy(api_client, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    for number in range(3):
+        response = api_client.post(
+            LOGIN,
+            {"email": f"x{number}@example.test", "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+        )
+        assert response.status_code == 401
+    spoofed = api_client.post(
+        LOGIN, {"email": "y@example.test", "password": "wrong"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert spoofed.status_code == 429
