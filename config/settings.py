@@ -320,3 +320,6 @@ LOGGING = {
         "thebot.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
     },
 }
+
+# --- accounts: periodic jobs ---------------------------------------------------------------------------
+PERIODIC_TASKS["accounts_prune_expired_tokens"] = {"task": "accounts.tasks.tokens_prune_expired_job", "every": 60 * 60}

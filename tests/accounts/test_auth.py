@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from knox.models import AuthToken
 
+from config.models import PeriodicRun
 from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory, TeacherFactory, TutorFactory, link_student
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +169,14 @@ def test_token_of_a_deactivated_user_is_refused(make_client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+
+
+def test_worker_prunes_expired_tokens_of_users_who_never_come_back(make_client):
+    stale, fresh = make_client(StudentFactory()), make_client(StudentFactory())
+    AuthToken.objects.filter(user=stale.user).update(expiry=timezone.now() - timedelta(minutes=1))
+
+    call_command("run_worker", batch=True)
+
+    assert not AuthToken.objects.filter(user=stale.user).exists()
+    assert AuthToken.objects.filter(user=fresh.user).count() == 1
+    assert PeriodicRun.objects.filter(name="accounts_prune_expired_tokens").exists()
