@@ -171,6 +171,8 @@ def test_token_of_a_deactivated_user_is_refused(make_client):
     assert response.json()["code"] == "authentication_failed"
 
 
+# The worker closes and reopens connections between jobs, which a test transaction cannot survive on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_worker_prunes_expired_tokens_of_users_who_never_come_back(make_client):
     stale, fresh = make_client(StudentFactory()), make_client(StudentFactory())
     AuthToken.objects.filter(user=stale.user).update(expiry=timezone.now() - timedelta(minutes=1))
