@@ -65,6 +65,15 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "role", "first_name", "last_name", "password1", "password2"]})
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The profile depends on the role, and the API never changes it either: fixed once the user exists.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "role"] if obj is not None else fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: lessons, messages and invoices keep pointing at them.
+        return False
+
     def get_inlines(self, request, obj):
         # The profile of the user's own role only; a new user gets theirs when saved.
         inline = INLINES.get(obj.role) if obj is not None else None
@@ -84,8 +93,18 @@ class UserAdmin(DjangoUserAdmin):
         obj.password = created.password
 
 
+class _ProfileAdmin(admin.ModelAdmin):
+    """A profile is created with its user and lives as long as it: no adding or deleting one on its own."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StudentProfile)
-class StudentProfileAdmin(admin.ModelAdmin):
+class StudentProfileAdmin(_ProfileAdmin):
     list_display = ["user", "grade", "tutor", "parent"]
     list_select_related = ["user", "tutor", "parent"]
     search_fields = ["user__email", "user__last_name"]
@@ -94,21 +113,21 @@ class StudentProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeacherProfile)
-class TeacherProfileAdmin(admin.ModelAdmin):
+class TeacherProfileAdmin(_ProfileAdmin):
     list_display = ["user", "experience_years"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]
 
 
 @admin.register(TutorProfile)
-class TutorProfileAdmin(admin.ModelAdmin):
+class TutorProfileAdmin(_ProfileAdmin):
     list_display = ["user"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]
 
 
 @admin.register(ParentProfile)
-class ParentProfileAdmin(admin.ModelAdmin):
+class ParentProfileAdmin(_ProfileAdmin):
     list_display = ["user"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]

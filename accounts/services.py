@@ -109,8 +109,12 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict, profile: dict | None = None, by_admin: bool = False) -> User:
+def user_update(
+    *, user: User, data: dict, profile: dict | None = None, by_admin: bool = False, by: User | None = None
+) -> User:
     """Change a user's own fields (and their profile). `role` never changes: the profile depends on it."""
+    if data.get("is_active") is False:
+        _check_not_self(user, by)
     if "email" in data:
         email = User.objects.normalize_email(data["email"]).lower()
         if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
@@ -134,9 +138,20 @@ def user_update(*, user: User, data: dict, profile: dict | None = None, by_admin
     return user
 
 
+def _check_not_self(user: User, by: User | None) -> None:
+    # An admin locking themselves out could leave the platform without any admin.
+    if by is not None and by.pk == user.pk:
+        raise AccountError(
+            "You cannot deactivate your own account.",
+            AccountErrorCode.CANNOT_DEACTIVATE_SELF,
+            fields={"is_active": ["You cannot deactivate your own account."]},
+        )
+
+
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, user: User, by: User | None = None) -> User:
     """Deactivation instead of deletion: the rows stay, sign-in and every token stop working."""
+    _check_not_self(user, by)
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens.revoke_all(user)

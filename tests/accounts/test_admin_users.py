@@ -337,3 +337,18 @@ def test_reset_password_gives_a_new_temporary_password_and_signs_out(admin_clien
 def test_admin_can_manage_other_admins(admin_client):
     other = AdminFactory()
     assert admin_client.get(detail(other)).json()["role"] == "admin"
+
+
+def test_an_admin_cannot_deactivate_themselves(make_client, admin_user):
+    client = make_client(admin_user)
+    for response in (
+        client.delete(detail(admin_user)),
+        client.patch(detail(admin_user), {"is_active": False}, format="json"),
+    ):
+        assert response.status_code == 400
+        assert response.json()["code"] == "cannot_deactivate_self"
+    admin_user.refresh_from_db()
+    assert admin_user.is_active
+    assert client.get(USERS).status_code == 200
+    # Another admin may.
+    assert make_client(AdminFactory()).delete(detail(admin_user)).status_code == 204

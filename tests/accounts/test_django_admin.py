@@ -172,3 +172,13 @@ def test_admin_login_success_is_not_counted(client, settings):
         response = client.post("/admin/login/", {"username": "boss@example.test", "password": "boss-secret-password-1"})
         assert response.status_code == 302
         client.logout()
+
+
+def test_users_and_profiles_cannot_be_deleted_or_role_changed_in_the_admin(site_admin):
+    student = StudentFactory()
+    assert site_admin.get(f"/admin/accounts/user/{student.pk}/delete/").status_code == 403
+    assert site_admin.get(f"/admin/accounts/studentprofile/{student.pk}/delete/").status_code == 403
+    assert site_admin.get("/admin/accounts/studentprofile/add/").status_code == 403
+    page = site_admin.get(f"/admin/accounts/user/{student.pk}/change/")
+    assert "role" not in page.context["adminform"].form.fields
+    assert 'name="role"' in site_admin.get("/admin/accounts/user/add/").content.decode()
