@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory
 
@@ -116,3 +117,19 @@ def test_forwarded_for_header_does_not_dodge_the_address_limit_without_a_trusted
         LOGIN, {"email": "y@example.test", "password": "wrong"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.7"
     )
     assert spoofed.status_code == 429
+
+
+def test_limits_fail_open_when_the_cache_is_down(api_client, make_client, settings, caplog):
+    """A cache outage must not become a full outage: logins and requests are served, the outage is logged."""
+    student = StudentFactory()
+    client = make_client(student)
+    # A Redis that is not there: port 1 on loopback refuses at once.
+    broken = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with override_settings(CACHES=broken):
+        for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT + 1):
+            assert attempt(api_client, student.email, "wrong").status_code == 401
+        assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+        assert client.get("/api/profile/me/").status_code == 200
+    assert any("cache unavailable" in record.getMessage() for record in caplog.records)
