@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
 
@@ -25,15 +25,29 @@ class TutorProfileInline(admin.StackedInline):
 INLINES = {Role.STUDENT: StudentProfileInline, Role.TEACHER: TeacherProfileInline, Role.TUTOR: TutorProfileInline}
 
 
-class UserCreateForm(UserCreationForm):
+class _LowercaseEmailMixin:
+    """Emails are stored lower-cased (as the manager does), so the case-insensitive unique constraint and
+    the login lookup agree with what the admin typed."""
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+
+class UserCreateForm(_LowercaseEmailMixin, UserCreationForm):
     class Meta:
         model = User
         fields = ["email", "role", "first_name", "last_name"]
 
 
+class UserEditForm(_LowercaseEmailMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
+    form = UserEditForm
     ordering = ["id"]
     list_display = ["id", "email", "first_name", "last_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -50,6 +64,15 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "role", "first_name", "last_name", "password1", "password2"]})
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The profile depends on the role, and the API never changes it either: fixed once the user exists.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "role"] if obj is not None else fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: lessons, messages and invoices keep pointing at them.
+        return False
 
     def get_inlines(self, request, obj):
         # The profile of the user's own role only; a new user gets theirs when saved.
@@ -70,8 +93,18 @@ class UserAdmin(DjangoUserAdmin):
         obj.password = created.password
 
 
+class _ProfileAdmin(admin.ModelAdmin):
+    """A profile is created with its user and lives as long as it: no adding or deleting one on its own."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StudentProfile)
-class StudentProfileAdmin(admin.ModelAdmin):
+class StudentProfileAdmin(_ProfileAdmin):
     list_display = ["user", "grade", "tutor", "parent"]
     list_select_related = ["user", "tutor", "parent"]
     search_fields = ["user__email", "user__last_name"]
@@ -80,21 +113,21 @@ class StudentProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeacherProfile)
-class TeacherProfileAdmin(admin.ModelAdmin):
+class TeacherProfileAdmin(_ProfileAdmin):
     list_display = ["user", "experience_years"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]
 
 
 @admin.register(TutorProfile)
-class TutorProfileAdmin(admin.ModelAdmin):
+class TutorProfileAdmin(_ProfileAdmin):
     list_display = ["user"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]
 
 
 @admin.register(ParentProfile)
-class ParentProfileAdmin(admin.ModelAdmin):
+class ParentProfileAdmin(_ProfileAdmin):
     list_display = ["user"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name"]

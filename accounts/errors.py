@@ -10,6 +10,7 @@ class AccountErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"
     WEAK_PASSWORD = "weak_password"
     READ_ONLY_FIELD = "read_only_field"
+    CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
 
 
 class AccountError(ApiError):

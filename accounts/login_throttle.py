@@ -1,12 +1,14 @@
 """Failed-login limits, per account and per client address.
 
 Only failures count, so a school of hundreds behind one address can sign in at once, while guessing one
-account's password stops after a few tries. Fixed windows in the shared cache (atomic `incr` on Redis).
+account's password stops after a few tries. Windows open at the first failure and live in the shared cache
+(atomic `incr` on Redis, which keeps the key's expiry).
 If the cache is unreachable the limits fail open and the outage is logged (see config/throttling.py).
 """
 
 import hashlib
 import logging
+import math
 import time
 
 from django.conf import settings
@@ -21,18 +23,11 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-def _window() -> tuple[int, int]:
-    size = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    now = int(time.time())
-    return now // size, size - now % size
-
-
 def _keys(email: str, address: str) -> list[tuple[str, int]]:
-    window, _ = _window()
     account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
     return [
-        (f"login-fail:acct:{account}:{window}", settings.LOGIN_FAILURES_PER_ACCOUNT),
-        (f"login-fail:addr:{address}:{window}", settings.LOGIN_FAILURES_PER_ADDRESS),
+        (f"login-fail:acct:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
+        (f"login-fail:addr:{address}", settings.LOGIN_FAILURES_PER_ADDRESS),
     ]
 
 
@@ -40,21 +35,33 @@ def retry_after(email: str, address: str) -> int | None:
     """Seconds to wait when a limit is reached, else None."""
     try:
         keys = _keys(email, address)
-        counts = cache.get_many([key for key, _ in keys])
+        names = [name for key, _ in keys for name in (key, f"{key}:start")]
+        values = cache.get_many(names)
     except Exception:
         logger.exception("login throttle cache unavailable; attempt allowed")
         return None
     for key, limit in keys:
-        if counts.get(key, 0) >= limit:
-            return _window()[1]
+        if values.get(key, 0) >= limit:
+            started = values.get(f"{key}:start", time.time())
+            return max(1, math.ceil(started + settings.LOGIN_FAILURE_WINDOW_SECONDS - time.time()))
     return None
 
 
 def record_failure(email: str, address: str) -> None:
+    """Count a failure. A window opens at an account's (or address's) first failure and lasts
+    LOGIN_FAILURE_WINDOW_SECONDS, so a burst cannot straddle two aligned windows to get twice the limit."""
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     try:
         for key, _ in _keys(email, address):
-            if not cache.add(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS + 1):
+            if cache.add(key, 1, window):
+                cache.set(f"{key}:start", time.time(), window)
+                continue
+            try:
                 cache.incr(key)
+            except ValueError:
+                # The window expired between add() and incr(): this failure opens the next one.
+                cache.set(key, 1, window)
+                cache.set(f"{key}:start", time.time(), window)
     except Exception:
         logger.exception("login throttle cache unavailable; failure not counted")
 
@@ -62,6 +69,7 @@ def record_failure(email: str, address: str) -> None:
 def reset_account(email: str) -> None:
     """A successful login clears the account's failures (not the address's)."""
     try:
-        cache.delete(_keys(email, "-")[0][0])
+        key = _keys(email, "-")[0][0]
+        cache.delete_many([key, f"{key}:start"])
     except Exception:
         logger.exception("login throttle cache unavailable")

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import tokens
 from accounts.errors import AccountError, AccountErrorCode
-from accounts.models import PROFILE_MODELS, PROFILE_RELATED_NAMES, Role, User
+from accounts.models import PROFILE_RELATED_NAMES, Role, User
 
 # Fields a user may change on their own profile, by role. Links (a student's tutor and parent) are set by
 # admins only.
@@ -104,14 +104,17 @@ def user_create(
         )
     except IntegrityError as exc:
         raise AccountError("A user with this email exists.", AccountErrorCode.EMAIL_TAKEN) from exc
-    if role in PROFILE_MODELS:
-        _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS[role])
+    _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS.get(role, set()))
     return user, temporary
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict, profile: dict | None = None, by_admin: bool = False) -> User:
+def user_update(
+    *, user: User, data: dict, profile: dict | None = None, by_admin: bool = False, by: User | None = None
+) -> User:
     """Change a user's own fields (and their profile). `role` never changes: the profile depends on it."""
+    if data.get("is_active") is False:
+        _check_not_self(user, by)
     if "email" in data:
         email = User.objects.normalize_email(data["email"]).lower()
         if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
@@ -128,15 +131,27 @@ def user_update(*, user: User, data: dict, profile: dict | None = None, by_admin
     if data:
         user.full_clean(exclude=["password"])
         user.save()
-    if profile and user.role in PROFILE_MODELS:
-        allowed = (ADMIN_EDITABLE_PROFILE_FIELDS if by_admin else SELF_EDITABLE_PROFILE_FIELDS)[user.role]
+    if profile:
+        # A role without a profile (admin) accepts no profile field: refused, not silently dropped.
+        allowed = (ADMIN_EDITABLE_PROFILE_FIELDS if by_admin else SELF_EDITABLE_PROFILE_FIELDS).get(user.role, set())
         _apply_profile(user, profile, allowed)
     return user
 
 
+def _check_not_self(user: User, by: User | None) -> None:
+    # An admin locking themselves out could leave the platform without any admin.
+    if by is not None and by.pk == user.pk:
+        raise AccountError(
+            "You cannot deactivate your own account.",
+            AccountErrorCode.CANNOT_DEACTIVATE_SELF,
+            fields={"is_active": ["You cannot deactivate your own account."]},
+        )
+
+
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, user: User, by: User | None = None) -> User:
     """Deactivation instead of deletion: the rows stay, sign-in and every token stop working."""
+    _check_not_self(user, by)
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens.revoke_all(user)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.models import User
@@ -26,4 +27,9 @@ def revoke_all(user: User, keep: str | None = None) -> int:
     if keep:
         tokens = tokens.exclude(digest=keep)
     deleted, _ = tokens.delete()
+    return deleted
+
+
+def prune_expired() -> int:
+    deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
     return deleted

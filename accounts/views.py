@@ -155,11 +155,11 @@ class AdminUserViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         profile = data.pop("profile", None)
-        services.user_update(user=user, data=data, profile=profile, by_admin=True)
+        services.user_update(user=user, data=data, profile=profile, by_admin=True, by=request.user)
         return Response(UserSerializer(user_for_profile(user.pk)).data)
 
     def destroy(self, request, pk=None):
-        services.user_deactivate(user=self.get_object())
+        services.user_deactivate(user=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=TemporaryPasswordSerializer)

@@ -151,7 +151,10 @@ def api_exception_handler(exc, context):
         "unhandled error",
         extra={"fields": {"path": getattr(request, "path", None), "method": getattr(request, "method", None)}},
     )
-    return Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=500)
+    response = Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=500)
+    # Logged above with the traceback; stop django.request from logging the same 500 again without it.
+    response._has_been_logged = True
+    return response
 
 
 def _is_api(request) -> bool:

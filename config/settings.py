@@ -61,7 +61,7 @@ if PRODUCTION:
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "accounts.admin_site.ThrottledAdminConfig",  # django.contrib.admin, login throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -203,7 +203,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
@@ -353,3 +353,6 @@ PAYMENT_SECRET_KEY = env_str("PAYMENT_SECRET_KEY")
 PAYMENT_TIMEOUT_SECONDS = float(env_str("PAYMENT_TIMEOUT_SECONDS", "10"))
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}
+
+# --- accounts: periodic jobs ---------------------------------------------------------------------------
+PERIODIC_TASKS["accounts_prune_expired_tokens"] = {"task": "accounts.tasks.tokens_prune_expired_job", "every": 60 * 60}

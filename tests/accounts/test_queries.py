@@ -1,0 +1,85 @@
+"""Exact query counts: fixed per request whatever the role and the number of users."""
+
+import pytest
+
+from materials.models import Enrollment, Subject
+from tests.accounts.factories import (
+    AdminFactory,
+    ParentFactory,
+    StudentFactory,
+    TeacherFactory,
+    TutorFactory,
+    link_student,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Token lookup (with its user) + the user's other tokens (knox's expiry sweep).
+AUTH_QUERIES = 2
+# The user with every profile and its links in one join, then children and teaching enrollments prefetched.
+PROFILE_QUERIES = 3
+
+
+def mixed_users(count: int) -> None:
+    """`count` users of mixed roles with links, enrollments and children, so every profile branch is loaded."""
+    subject = Subject.objects.create(name=f"Subject {count}")
+    factories = [StudentFactory, TeacherFactory, TutorFactory, ParentFactory, AdminFactory]
+    users = [factories[number % len(factories)]() for number in range(count)]
+    tutors = [user for user in users if user.role == "tutor"] or [TutorFactory()]
+    parents = [user for user in users if user.role == "parent"] or [ParentFactory()]
+    teachers = [user for user in users if user.role == "teacher"] or [TeacherFactory()]
+    for number, student in enumerate(user for user in users if user.role == "student"):
+        link_student(student, tutor=tutors[number % len(tutors)], parent=parents[number % len(parents)])
+        Enrollment.objects.create(student=student, subject=subject, teacher=teachers[number % len(teachers)])
+
+
+@pytest.mark.parametrize("factory", [StudentFactory, TeacherFactory, TutorFactory, ParentFactory, AdminFactory])
+@pytest.mark.parametrize("others", [0, 12])
+def test_me_is_a_fixed_number_of_queries_for_every_role(make_client, django_assert_num_queries, factory, others):
+    user = factory()
+    client = make_client(user)
+    if others:
+        mixed_users(others)
+        subject = Subject.objects.create(name="Extra")
+        if user.role == "teacher":
+            for student in StudentFactory.create_batch(3):
+                Enrollment.objects.create(student=student, subject=subject, teacher=user)
+        if user.role in ("tutor", "parent"):
+            for student in StudentFactory.create_batch(3):
+                link_student(student, **{user.role: user})
+        if user.role == "student":
+            link_student(user, tutor=TutorFactory(), parent=ParentFactory())
+
+    with django_assert_num_queries(AUTH_QUERIES + PROFILE_QUERIES):
+        response = client.get("/api/profile/me/")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_admin_users_list_is_a_fixed_number_of_queries(make_client, django_assert_num_queries, count):
+    admin = AdminFactory()
+    client = make_client(admin)
+    if count > 1:
+        mixed_users(count - 1)
+
+    # Auth, COUNT(*), the page of users with their profiles, children, teaching enrollments.
+    with django_assert_num_queries(AUTH_QUERIES + 1 + PROFILE_QUERIES):
+        response = client.get("/api/admin/users/?page_size=100")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+    assert len(response.json()["results"]) == count
+
+
+def test_admin_user_detail_is_a_fixed_number_of_queries(make_client, django_assert_num_queries):
+    client = make_client(AdminFactory())
+    mixed_users(10)
+    parent = ParentFactory()
+    for student in StudentFactory.create_batch(5):
+        link_student(student, parent=parent)
+
+    with django_assert_num_queries(AUTH_QUERIES + PROFILE_QUERIES):
+        response = client.get(f"/api/admin/users/{parent.pk}/")
+
+    assert len(response.json()["profile"]["children"]) == 5
