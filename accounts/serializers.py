@@ -15,6 +15,13 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PersonSerializer(serializers.Serializer):
+    """A user as a name tag inside other objects (a lesson's teacher, a material's author)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="full_name")
+
+
 class StudentProfileSerializer(serializers.Serializer):
     grade = serializers.IntegerField(allow_null=True)
     goal = serializers.CharField()

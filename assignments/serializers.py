@@ -12,13 +12,9 @@ from accounts.serializers import UserBriefSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
 from materials.models import Subject
+from materials.serializers import SubjectBriefSerializer
 
 TEXT_LIMIT = 20000
-
-
-class SubjectBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
 
 
 class AttachmentSerializer(serializers.Serializer):

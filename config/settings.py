@@ -240,6 +240,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a `status` field: each state machine gets its own enum name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentStatusEnum": "assignments.models.AssignmentStatus",
+        "SubmissionStatusEnum": "assignments.models.SubmissionStatus",
+        "InvoiceStatusEnum": "invoices.models.InvoiceStatus",
+        "PaymentStatusEnum": "invoices.models.PaymentStatus",
+        "MaterialStatusEnum": "materials.models.MaterialStatus",
+        "LessonStatusEnum": "scheduling.models.LessonStatus",
+    },
 }
 
 # --- Bounds on input -----------------------------------------------------------------------------------
@@ -324,15 +333,6 @@ LOGGING = {
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
 PERIODIC_TASKS["lesson_reminders"] = {"task": "scheduling.tasks.send_lesson_reminders", "every": 60}
-
-# --- assignments ---------------------------------------------------------------------------------------
-# Names of the status enums in the OpenAPI schema (several components have a `status` field).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "AssignmentStatusEnum": "assignments.models.AssignmentStatus",
-        "SubmissionStatusEnum": "assignments.models.SubmissionStatus",
-    }
-)
 
 # invoices
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")

@@ -5,7 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import PersonSerializer, UserBriefSerializer
 from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
 from materials.services import MAX_TIME_SPENT_SECONDS
 
@@ -62,9 +62,6 @@ class EnrollmentUpdateSerializer(serializers.Serializer):
 
 
 # --- Materials ------------------------------------------------------------------------------------------
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="full_name")
 
 
 class ProgressSerializer(serializers.ModelSerializer):

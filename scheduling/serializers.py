@@ -2,17 +2,9 @@
 
 from rest_framework import serializers
 
+from accounts.serializers import PersonSerializer
+from materials.serializers import SubjectBriefSerializer
 from scheduling.models import Lesson
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="full_name")
-
-
-class SubjectBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class LessonSerializer(serializers.ModelSerializer):

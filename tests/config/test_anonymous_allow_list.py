@@ -19,6 +19,9 @@ ANONYMOUS_API_VIEWS = {
     "api/schema/": "OpenAPI schema",
     "api/docs/": "Swagger UI",
     "api/redoc/": "ReDoc",
+    "api/scheduling/^feed/(?P<secret>[0-9a-f]{1,128})\\.ics$": "calendar feed, authorized by its secret URL",
+    "api/telegram/webhook/": "Telegram updates, authorized by the secret-token header",
+    "api/invoices/payments/webhook/": "payment notifications, verified by re-reading the payment from the provider",
 }
 # Plain Django views under /api/ (no DRF permission layer at all): only the JSON 404 catch-all.
 PLAIN_API_VIEWS = {"^api/"}
