@@ -163,9 +163,7 @@ def test_rest_send_is_throttled_per_user(make_client, room, student, settings):
     settings.CHAT_SEND_PER_SECOND = 3
     client = make_client(student)
     start_of_next_second()
-    responses = [
-        client.post(messages_url(room), {"text": "x", "client_id": f"t{n}"}, format="json") for n in range(5)
-    ]
+    responses = [client.post(messages_url(room), {"text": "x", "client_id": f"t{n}"}, format="json") for n in range(5)]
     assert [r.status_code for r in responses] == [201, 201, 201, 429, 429]
     assert responses[3].json()["code"] == "throttled"
     assert responses[3]["Retry-After"] == "1"

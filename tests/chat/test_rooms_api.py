@@ -2,7 +2,7 @@ import pytest
 
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.services import message_post
-from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
+from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, link_student
 from tests.chat.factories import EnrollmentFactory, group_room
 
 pytestmark = pytest.mark.django_db(transaction=False)
