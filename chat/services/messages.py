@@ -32,8 +32,11 @@ def _text_check(text: str, *, required: bool) -> str:
 
 
 def _existing_send(sender: User, client_id: str, room_id: int) -> Message | None:
-    message = Message.objects.filter(sender=sender, client_id=client_id).first()
-    if message is not None and message.room_id != room_id:
+    try:
+        message = Message.objects.get(sender=sender, client_id=client_id)
+    except Message.DoesNotExist:
+        return None
+    if message.room_id != room_id:
         raise ChatError(
             "This client_id was used for a message in another room.",
             ChatErrorCode.CLIENT_ID_REUSED,
@@ -53,50 +56,51 @@ def message_post(
     attachment: UploadedFile | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and broadcast it after commit. Idempotent by `(sender, client_id)`: a repeated send
-    returns the stored message and `created=False`, and broadcasts nothing."""
+    returns the stored message and `created=False`, and broadcasts nothing.
+
+    This is the hot path of the chat: six statements (lock, members, duplicate check, insert, room update,
+    commit), no savepoint."""
     _text_check(text, required=attachment is None)
-    existing = _existing_send(sender, client_id, room_id)
-    if existing is not None:
-        return existing, False
     if attachment is not None:
         check_upload(attachment, field="attachment")
-    with transaction.atomic():
-        room = room_for_update(room_id)
-        if room is None:
-            raise _room_not_found()
-        members = dict(Participant.objects.filter(room_id=room_id).values_list("user_id", "read_only"))
-        if sender.pk not in members:
-            raise _room_not_found()
-        if members[sender.pk]:
-            raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
-        # A concurrent retry of the same send may have committed while this one waited for the room lock.
-        existing = _existing_send(sender, client_id, room_id)
-        if existing is not None:
-            return existing, False
-        if reply_to_id is not None and not Message.objects.filter(pk=reply_to_id, room_id=room_id).exists():
-            raise ChatError(
-                "The message replied to is not in this room.",
-                ChatErrorCode.MESSAGE_NOT_FOUND,
-                fields={"reply_to": ["Not found."]},
-            )
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    room=room,
-                    sender=sender,
-                    text=text,
-                    client_id=client_id,
-                    reply_to_id=reply_to_id,
-                    attachment=attachment,
-                    attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
-                )
-        except IntegrityError:
+    try:
+        with transaction.atomic():
+            room = room_for_update(room_id)
+            if room is None:
+                raise _room_not_found()
+            members = dict(Participant.objects.filter(room_id=room_id).values_list("user_id", "read_only"))
+            if sender.pk not in members:
+                raise _room_not_found()
+            if members[sender.pk]:
+                raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
+            # Under the room lock, a retry of a send into this room finds the first one committed.
             existing = _existing_send(sender, client_id, room_id)
-            if existing is None:
-                raise
-            return existing, False
-        _room_touch(room, message)
-        deliver_on_commit(members, message_event_text("message.new", message))
+            if existing is not None:
+                return existing, False
+            if reply_to_id is not None and not Message.objects.filter(pk=reply_to_id, room_id=room_id).exists():
+                raise ChatError(
+                    "The message replied to is not in this room.",
+                    ChatErrorCode.MESSAGE_NOT_FOUND,
+                    fields={"reply_to": ["Not found."]},
+                )
+            message = Message.objects.create(
+                room=room,
+                sender=sender,
+                text=text,
+                client_id=client_id,
+                reply_to_id=reply_to_id,
+                attachment=attachment,
+                attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
+            )
+            _room_touch(room, message)
+            deliver_on_commit(members, message_event_text("message.new", message))
+    except IntegrityError:
+        # Only a concurrent send with the same client_id into another room gets here (that one holds another
+        # room's lock): answer as for any reuse of a client_id.
+        existing = _existing_send(sender, client_id, room_id)
+        if existing is None:
+            raise
+        return existing, False
     return message, True
 
 
