@@ -1,5 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class ChatConfig(AppConfig):
     name = "chat"
+
+    def ready(self) -> None:
+        from chat import receivers
+
+        post_save.connect(
+            receivers.enrollment_saved, sender="materials.Enrollment", dispatch_uid="chat_rooms_on_enrollment"
+        )
+        post_save.connect(
+            receivers.student_profile_saved, sender="accounts.StudentProfile", dispatch_uid="chat_rooms_on_student"
+        )

@@ -1,3 +1,7 @@
-"""WebSocket routes of the chat (the consumer arrives with the chat issue)."""
+"""WebSocket routes of the chat."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from chat.consumers import ChatConsumer
+
+websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]

@@ -1,0 +1,138 @@
+"""Serializers of the chat, one per use. Read serializers expect the querysets of chat.selectors."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
+from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """A message as the API and the live events show it (`sender` null for a system message)."""
+
+    deleted = serializers.BooleanField(source="is_deleted", read_only=True)
+    attachment_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "room",
+            "sender",
+            "text",
+            "client_id",
+            "reply_to",
+            "attachment_url",
+            "attachment_name",
+            "created_at",
+            "edited_at",
+            "deleted",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_attachment_url(self, message: Message) -> str | None:
+        if not message.attachment:
+            return None
+        return reverse("chat:message-attachment", kwargs={"pk": message.pk})
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="user.id", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    role = serializers.CharField(source="user.role", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["id", "first_name", "last_name", "role", "read_only", "last_read_message_id"]
+        read_only_fields = fields
+
+
+class SubjectBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    """A room in the user's list: `unread_count`, `read_only` and `muted` are the caller's."""
+
+    subject = SubjectBriefSerializer(allow_null=True, read_only=True)
+    last_message = MessageSerializer(allow_null=True, read_only=True)
+    unread_count = serializers.IntegerField(read_only=True)
+    read_only = serializers.BooleanField(source="my_read_only", read_only=True)
+    muted = serializers.BooleanField(source="my_muted", read_only=True)
+    participants = ParticipantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChatRoom
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "subject",
+            "student",
+            "created_at",
+            "last_activity_at",
+            "last_message",
+            "unread_count",
+            "read_only",
+            "muted",
+            "participants",
+        ]
+        read_only_fields = fields
+
+
+class RoomCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[RoomKind.DIRECT, RoomKind.GROUP])
+    user = serializers.IntegerField(required=False, min_value=1)
+    name = serializers.CharField(max_length=200, required=False)
+    users = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200)
+
+    def validate(self, attrs):
+        if attrs["kind"] == RoomKind.DIRECT and "user" not in attrs:
+            raise serializers.ValidationError({"user": ["Required for a direct room."]})
+        if attrs["kind"] == RoomKind.GROUP:
+            missing = {name: ["Required for a group room."] for name in ("name", "users") if name not in attrs}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, default="")
+    client_id = serializers.CharField(max_length=CLIENT_ID_MAX_LENGTH)
+    reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    attachment = serializers.FileField(required=False, allow_null=True)
+
+
+class MessageEditSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
+
+
+class ReadMarkerSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField(min_value=1)
+
+
+class ReadMarkerResultSerializer(serializers.Serializer):
+    room = serializers.IntegerField()
+    last_read_message_id = serializers.IntegerField()
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1)
+    after = serializers.IntegerField(required=False, min_value=0)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT
+    )
+
+
+class HistoryPageSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True)
+    has_more = serializers.BooleanField()
+
+
+class TicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()

@@ -1,0 +1,22 @@
+"""Writes of the chat: rooms (`rooms.py`) and messages (`messages.py`). Other apps use
+`system_message_post` and `rooms_sync_for_student`."""
+
+from chat.services.messages import (
+    message_delete,
+    message_edit,
+    message_post,
+    read_marker_move,
+    system_message_post,
+)
+from chat.services.rooms import room_direct_open, room_group_create, rooms_sync_for_student
+
+__all__ = [
+    "message_delete",
+    "message_edit",
+    "message_post",
+    "read_marker_move",
+    "room_direct_open",
+    "room_group_create",
+    "rooms_sync_for_student",
+    "system_message_post",
+]

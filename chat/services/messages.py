@@ -1,0 +1,189 @@
+"""Messages: send (idempotent by sender and client id), edit, delete, read markers, system messages.
+
+Each write commits first; its event leaves after commit, to every member of the room (events.py)."""
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chat.errors import ChatError, ChatErrorCode
+from chat.events import deliver_on_commit, event_text, message_event_text
+from chat.locks import room_for_update
+from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant
+from chat.selectors import member_ids
+from materials.files import check_upload, delete_file_on_commit
+
+
+def _room_not_found() -> ChatError:
+    return ChatError("Room not found.", ChatErrorCode.ROOM_NOT_FOUND, status=404)
+
+
+def _text_check(text: str, *, required: bool) -> str:
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise ChatError(
+            f"A message has at most {MESSAGE_MAX_LENGTH} characters.",
+            ChatErrorCode.TEXT_TOO_LONG,
+            fields={"text": [f"At most {MESSAGE_MAX_LENGTH} characters."]},
+        )
+    if required and not text.strip():
+        raise ChatError("A message needs text.", ChatErrorCode.TEXT_REQUIRED, fields={"text": ["Required."]})
+    return text
+
+
+def _existing_send(sender: User, client_id: str, room_id: int) -> Message | None:
+    try:
+        message = Message.objects.get(sender=sender, client_id=client_id)
+    except Message.DoesNotExist:
+        return None
+    if message.room_id != room_id:
+        raise ChatError(
+            "This client_id was used for a message in another room.",
+            ChatErrorCode.CLIENT_ID_REUSED,
+            status=409,
+            fields={"client_id": ["Already used."]},
+        )
+    return message
+
+
+def message_post(
+    *,
+    sender: User,
+    room_id: int,
+    text: str,
+    client_id: str,
+    reply_to_id: int | None = None,
+    attachment: UploadedFile | None = None,
+) -> tuple[Message, bool]:
+    """Store a message and broadcast it after commit. Idempotent by `(sender, client_id)`: a repeated send
+    returns the stored message and `created=False`, and broadcasts nothing.
+
+    This is the hot path of the chat: six statements (lock, members, duplicate check, insert, room update,
+    commit), no savepoint."""
+    _text_check(text, required=attachment is None)
+    if attachment is not None:
+        check_upload(attachment, field="attachment")
+    try:
+        with transaction.atomic():
+            room = room_for_update(room_id)
+            if room is None:
+                raise _room_not_found()
+            members = dict(Participant.objects.filter(room_id=room_id).values_list("user_id", "read_only"))
+            if sender.pk not in members:
+                raise _room_not_found()
+            if members[sender.pk]:
+                raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
+            # Under the room lock, a retry of a send into this room finds the first one committed.
+            existing = _existing_send(sender, client_id, room_id)
+            if existing is not None:
+                return existing, False
+            if reply_to_id is not None and not Message.objects.filter(pk=reply_to_id, room_id=room_id).exists():
+                raise ChatError(
+                    "The message replied to is not in this room.",
+                    ChatErrorCode.MESSAGE_NOT_FOUND,
+                    fields={"reply_to": ["Not found."]},
+                )
+            message = Message.objects.create(
+                room=room,
+                sender=sender,
+                text=text,
+                client_id=client_id,
+                reply_to_id=reply_to_id,
+                attachment=attachment,
+                attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
+            )
+            _room_touch(room, message)
+            deliver_on_commit(members, message_event_text("message.new", message))
+    except IntegrityError:
+        # Only a concurrent send with the same client_id into another room gets here (that one holds another
+        # room's lock): answer as for any reuse of a client_id.
+        existing = _existing_send(sender, client_id, room_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def system_message_post(*, room: ChatRoom, text: str) -> Message:
+    """A message without a sender (e.g. "assignment published"), stored and broadcast like any other."""
+    _text_check(text, required=True)
+    with transaction.atomic():
+        locked = room_for_update(room.pk)
+        if locked is None:
+            raise _room_not_found()
+        message = Message.objects.create(room=locked, sender=None, text=text)
+        _room_touch(locked, message)
+        deliver_on_commit(member_ids(locked.pk), message_event_text("message.new", message))
+    return message
+
+
+def _room_touch(room: ChatRoom, message: Message) -> None:
+    room.last_message = message
+    room.last_activity_at = message.created_at
+    room.save(update_fields=["last_message", "last_activity_at"])
+
+
+def _own_message_for_update(user: User, message_id: int) -> Message:
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .filter(pk=message_id, room__participants__user=user)
+        .select_related("reply_to")
+        .first()
+    )
+    if message is None:
+        raise ChatError("Message not found.", ChatErrorCode.MESSAGE_NOT_FOUND, status=404)
+    if message.sender_id != user.pk:
+        raise ChatError("Only the author changes a message.", ChatErrorCode.NOT_AUTHOR, status=403)
+    return message
+
+
+def message_edit(*, user: User, message_id: int, text: str) -> Message:
+    """The author replaces the text; members get `message.updated`."""
+    _text_check(text, required=True)
+    with transaction.atomic():
+        message = _own_message_for_update(user, message_id)
+        if message.is_deleted:
+            raise ChatError("A deleted message cannot be edited.", ChatErrorCode.MESSAGE_DELETED, status=409)
+        message.text = text
+        message.edited_at = timezone.now()
+        message.save(update_fields=["text", "edited_at"])
+        deliver_on_commit(member_ids(message.room_id), message_event_text("message.updated", message))
+    return message
+
+
+def message_delete(*, user: User, message_id: int) -> Message:
+    """The author deletes: the message keeps its id and place, loses its text and attachment; members get
+    `message.deleted`. Deleting again changes nothing."""
+    with transaction.atomic():
+        message = _own_message_for_update(user, message_id)
+        if message.is_deleted:
+            return message
+        delete_file_on_commit(message.attachment)
+        message.text = ""
+        message.attachment = ""
+        message.attachment_name = ""
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["text", "attachment", "attachment_name", "deleted_at"])
+        deliver_on_commit(member_ids(message.room_id), message_event_text("message.deleted", message))
+    return message
+
+
+def read_marker_move(*, user: User, room_id: int, message_id: int) -> int:
+    """Move the user's read marker in the room forward to `message_id` (never back); returns the marker.
+    Members get a `read` event when it moved."""
+    if not Participant.objects.filter(room_id=room_id, user=user).exists():
+        raise _room_not_found()
+    if not Message.objects.filter(pk=message_id, room_id=room_id).exists():
+        raise ChatError(
+            "Message not found in this room.", ChatErrorCode.MESSAGE_NOT_FOUND, fields={"message_id": ["Not found."]}
+        )
+    with transaction.atomic():
+        # One conditional UPDATE: concurrent markers can only ever leave the highest one.
+        moved = Participant.objects.filter(room_id=room_id, user=user, last_read_message_id__lt=message_id).update(
+            last_read_message_id=message_id
+        )
+        if moved:
+            text = event_text("read", room=room_id, user=user.pk, message_id=message_id)
+            deliver_on_commit(member_ids(room_id), text)
+            return message_id
+    return Participant.objects.filter(room_id=room_id, user=user).values_list("last_read_message_id", flat=True)[0]

@@ -1,0 +1,26 @@
+"""The per-user limit on sending messages, shared by REST and WebSocket and by every process (cache).
+
+A counter per user and second: at most `CHAT_SEND_PER_SECOND` messages (default 20). Like the request
+throttles it fails open when the cache is down (config/throttling.py gives the reason).
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger("thebot.throttling")
+
+
+def send_allowed(user_id: int) -> bool:
+    limit = getattr(settings, "CHAT_SEND_PER_SECOND", 20)
+    key = f"chat:send:{user_id}:{int(time.time())}"
+    try:
+        cache.add(key, 0, 2)
+        return cache.incr(key) <= limit
+    except ValueError:
+        return True
+    except Exception:
+        logger.exception("chat send throttle unavailable; message allowed")
+        return True

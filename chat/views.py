@@ -1,0 +1,137 @@
+"""Thin REST views of the chat: parse, call one selector or service, render."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import Throttled
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import selectors, services
+from chat.errors import ChatError, ChatErrorCode
+from chat.models import Message, RoomKind
+from chat.serializers import (
+    HistoryPageSerializer,
+    HistoryQuerySerializer,
+    MessageCreateSerializer,
+    MessageEditSerializer,
+    MessageSerializer,
+    ReadMarkerResultSerializer,
+    ReadMarkerSerializer,
+    RoomCreateSerializer,
+    RoomSerializer,
+    TicketSerializer,
+)
+from chat.throttling import send_allowed
+from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
+from materials.files import file_response
+
+
+class RoomListView(generics.ListAPIView):
+    """The user's rooms, newest activity first; `POST` opens a direct room (existing one returned) or a group."""
+
+    serializer_class = RoomSerializer
+
+    def get_queryset(self):
+        return selectors.rooms_for(self.request.user)
+
+    @extend_schema(request=RoomCreateSerializer, responses={200: RoomSerializer, 201: RoomSerializer})
+    def post(self, request):
+        data = RoomCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["kind"] == RoomKind.DIRECT:
+            room, created = services.room_direct_open(user=request.user, other_user_id=data.validated_data["user"])
+        else:
+            room = services.room_group_create(
+                user=request.user, name=data.validated_data["name"], user_ids=data.validated_data["users"]
+            )
+            created = True
+        room = selectors.room_for(request.user, room.pk)
+        return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RoomDetailView(APIView):
+    @extend_schema(responses=RoomSerializer)
+    def get(self, request, pk: int):
+        return Response(RoomSerializer(selectors.room_for(request.user, pk)).data)
+
+
+class RoomMessagesView(APIView):
+    """History by message id (`before`, `after`, `limit` ≤ 100; oldest first) and sending."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
+    def get(self, request, pk: int):
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        room = selectors.access_room(request.user, pk)
+        messages, has_more = selectors.messages_page(
+            room_id=room.pk,
+            before=query.validated_data.get("before"),
+            after=query.validated_data.get("after"),
+            limit=query.validated_data["limit"],
+        )
+        return Response({"results": MessageSerializer(messages, many=True).data, "has_more": has_more})
+
+    @extend_schema(request=MessageCreateSerializer, responses={200: MessageSerializer, 201: MessageSerializer})
+    def post(self, request, pk: int):
+        data = MessageCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not send_allowed(request.user.pk):
+            raise Throttled(wait=1)
+        message, created = services.message_post(
+            sender=request.user,
+            room_id=pk,
+            text=data.validated_data["text"],
+            client_id=data.validated_data["client_id"],
+            reply_to_id=data.validated_data.get("reply_to"),
+            attachment=data.validated_data.get("attachment"),
+        )
+        return Response(
+            MessageSerializer(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class MessageDetailView(APIView):
+    """The author edits (`PATCH {text}`) or deletes a message."""
+
+    @extend_schema(request=MessageEditSerializer, responses=MessageSerializer)
+    def patch(self, request, pk: int):
+        data = MessageEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.message_edit(user=request.user, message_id=pk, text=data.validated_data["text"])
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        services.message_delete(user=request.user, message_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageAttachmentView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, pk: int):
+        message = Message.objects.filter(pk=pk, room__participants__user=request.user).first()
+        if message is None or not message.attachment:
+            raise ChatError("Message not found.", ChatErrorCode.MESSAGE_NOT_FOUND, status=404)
+        return file_response(message.attachment, message.attachment_name or "attachment")
+
+
+class RoomReadView(APIView):
+    """Moves the caller's read marker forward (never back)."""
+
+    @extend_schema(request=ReadMarkerSerializer, responses=ReadMarkerResultSerializer)
+    def post(self, request, pk: int):
+        data = ReadMarkerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marker = services.read_marker_move(user=request.user, room_id=pk, message_id=data.validated_data["message_id"])
+        return Response({"room": pk, "last_read_message_id": marker})
+
+
+class WsTicketView(APIView):
+    """A single-use ticket for `/ws/chat/?ticket=`, valid 60 s (the token never goes into a URL)."""
+
+    @extend_schema(request=None, responses=TicketSerializer)
+    def post(self, request):
+        return Response({"ticket": ticket_issue(user_id=request.user.pk), "expires_in": TICKET_TTL_SECONDS})

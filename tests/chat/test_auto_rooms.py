@@ -1,0 +1,93 @@
+"""Rooms made by themselves from enrollments and student links, and the interfaces other apps use."""
+
+import pytest
+
+from chat.models import ChatRoom, Message, Participant, RoomKind
+from chat.selectors import subject_room_for
+from chat.services import rooms_sync_for_student, system_message_post
+from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
+from tests.chat.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def members(room) -> dict[int, bool]:
+    return dict(Participant.objects.filter(room=room).values_list("user_id", "read_only"))
+
+
+def test_enrollment_makes_a_subject_room_with_tutor_reading(django_capture_on_commit_callbacks):
+    tutor = TutorFactory()
+    student = link_student(StudentFactory(), tutor=tutor)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = EnrollmentFactory(student=student)
+    room = subject_room_for(student.pk, enrollment.teacher_id, enrollment.subject_id)
+    assert room is not None
+    assert room.kind == RoomKind.SUBJECT
+    assert room.name == enrollment.subject.name
+    assert members(room) == {student.pk: False, enrollment.teacher_id: False, tutor.pk: True}
+
+
+def test_links_make_direct_rooms_student_tutor_and_parent_tutor(django_capture_on_commit_callbacks):
+    tutor, parent = TutorFactory(), ParentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        student = link_student(StudentFactory(), tutor=tutor, parent=parent)
+    pairs = sorted(tuple(sorted(members(room))) for room in ChatRoom.objects.filter(kind=RoomKind.DIRECT))
+    assert pairs == sorted([tuple(sorted((student.pk, tutor.pk))), tuple(sorted((parent.pk, tutor.pk)))])
+
+
+def test_sync_is_idempotent():
+    tutor, parent = TutorFactory(), ParentFactory()
+    student = link_student(StudentFactory(), tutor=tutor, parent=parent)
+    EnrollmentFactory(student=student)
+    EnrollmentFactory(student=student)
+    rooms_sync_for_student(student)
+    snapshot = sorted(Participant.objects.values_list("room_id", "user_id", "read_only"))
+    assert ChatRoom.objects.count() == 4
+    rooms_sync_for_student(student)
+    rooms_sync_for_student(student.pk)
+    assert ChatRoom.objects.count() == 4
+    assert sorted(Participant.objects.values_list("room_id", "user_id", "read_only")) == snapshot
+
+
+def test_tutor_change_moves_read_access_and_keeps_history():
+    old_tutor, new_tutor = TutorFactory(), TutorFactory()
+    student = link_student(StudentFactory(), tutor=old_tutor)
+    enrollment = EnrollmentFactory(student=student)
+    rooms_sync_for_student(student)
+    room = subject_room_for(student.pk, enrollment.teacher_id, enrollment.subject_id)
+    link_student(student, tutor=new_tutor)
+    rooms_sync_for_student(student)
+    assert members(room) == {student.pk: False, enrollment.teacher_id: False, new_tutor.pk: True}
+    # The new tutor has their own direct room with the student; the old one keeps its history.
+    assert ChatRoom.objects.filter(kind=RoomKind.DIRECT).count() == 2
+
+
+def test_ended_enrollment_keeps_its_room_and_a_new_teacher_gets_another():
+    student = StudentFactory()
+    first = EnrollmentFactory(student=student)
+    rooms_sync_for_student(student)
+    first.is_active = False
+    first.save()
+    second = EnrollmentFactory(student=student, subject=first.subject, teacher=TeacherFactory())
+    rooms_sync_for_student(student)
+    assert subject_room_for(student.pk, first.teacher_id, first.subject_id) is not None
+    assert subject_room_for(student.pk, second.teacher_id, second.subject_id) is not None
+    assert subject_room_for(student.pk, second.teacher_id, 999999) is None
+
+
+def test_sync_ignores_non_students():
+    rooms_sync_for_student(TeacherFactory())
+    assert not ChatRoom.objects.exists()
+
+
+def test_system_message_has_no_sender_and_updates_the_room(make_client):
+    student = StudentFactory()
+    enrollment = EnrollmentFactory(student=student)
+    rooms_sync_for_student(student)
+    room = subject_room_for(student.pk, enrollment.teacher_id, enrollment.subject_id)
+    message = system_message_post(room=room, text="Assignment published: Fractions")
+    assert message.sender is None
+    assert Message.objects.get().text == "Assignment published: Fractions"
+    listed = make_client(student).get("/api/chat/rooms/").json()["results"][0]
+    assert listed["last_message"]["sender"] is None
+    assert listed["unread_count"] == 1
