@@ -6,6 +6,7 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
+        from assignments.signals import assignment_published
         from chat import receivers
 
         post_save.connect(
@@ -14,3 +15,4 @@ class ChatConfig(AppConfig):
         post_save.connect(
             receivers.student_profile_saved, sender="accounts.StudentProfile", dispatch_uid="chat_rooms_on_student"
         )
+        assignment_published.connect(receivers.assignment_published, dispatch_uid="chat_assignment_published")

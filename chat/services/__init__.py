@@ -7,6 +7,7 @@ from chat.services.messages import (
     message_post,
     read_marker_move,
     system_message_post,
+    system_message_post_to_subject_rooms,
 )
 from chat.services.rooms import room_direct_open, room_group_create, rooms_sync_for_student
 
@@ -19,4 +20,5 @@ __all__ = [
     "room_group_create",
     "rooms_sync_for_student",
     "system_message_post",
+    "system_message_post_to_subject_rooms",
 ]

@@ -10,8 +10,8 @@ from accounts.models import User
 from chat.errors import ChatError, ChatErrorCode
 from chat.events import deliver_on_commit, event_text, message_event_text
 from chat.locks import room_for_update
-from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant
-from chat.selectors import member_ids
+from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
+from chat.selectors import member_ids, subject_room_key
 from materials.files import check_upload, delete_file_on_commit
 
 
@@ -115,6 +115,16 @@ def system_message_post(*, room: ChatRoom, text: str) -> Message:
         _room_touch(locked, message)
         deliver_on_commit(member_ids(locked.pk), message_event_text("message.new", message))
     return message
+
+
+def system_message_post_to_subject_rooms(
+    *, teacher_id: int, subject_id: int, student_ids: list[int], text: str
+) -> list[Message]:
+    """Post the same system message in the subject room of each student with this teacher and subject
+    (students without such a room, e.g. an ended enrollment, are skipped)."""
+    keys = [subject_room_key(student_id, teacher_id, subject_id) for student_id in student_ids]
+    rooms = ChatRoom.objects.filter(kind=RoomKind.SUBJECT, key__in=keys).order_by("pk")
+    return [system_message_post(room=room, text=text) for room in rooms]
 
 
 def _room_touch(room: ChatRoom, message: Message) -> None:
