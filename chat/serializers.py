@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
+from materials.serializers import SubjectBriefSerializer
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -48,11 +49,6 @@ class ParticipantSerializer(serializers.ModelSerializer):
         model = Participant
         fields = ["id", "first_name", "last_name", "role", "read_only", "last_read_message_id"]
         read_only_fields = fields
-
-
-class SubjectBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class RoomSerializer(serializers.ModelSerializer):

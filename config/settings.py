@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "invoices.models.PaymentStatus",
         "MaterialStatusEnum": "materials.models.MaterialStatus",
         "LessonStatusEnum": "scheduling.models.LessonStatus",
+        "MaterialKindEnum": "materials.models.MaterialKind",
+        "RoomKindEnum": "chat.models.RoomKind",
     },
 }
 
