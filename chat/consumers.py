@@ -10,7 +10,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
@@ -27,6 +27,13 @@ CLOSE_TOO_BIG = 1009
 # The largest message (10 000 characters of up to 4 bytes, JSON-escaped) fits; anything bigger is abuse.
 MAX_FRAME_BYTES = 64 * 1024
 TYPING_INTERVAL_SECONDS = 2.0
+
+
+def store_in_pool(function):
+    """Run a store in the thread pool rather than in Channels' single thread for database work: sends of
+    different sockets then overlap their database round trips (the room lock keeps each room's order, and a
+    socket's frames are handled one at a time, so one sender's order is kept too)."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False)
 
 
 class FrameError(Exception):
@@ -158,7 +165,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = _str_field(frame, "client_id", CLIENT_ID_MAX_LENGTH)
         if not client_id:
             raise FrameError(ChatErrorCode.BAD_FRAME, "`client_id` is required.")
-        await self.send(text_data=await database_sync_to_async(self._message_send)(room_id, text, client_id))
+        await self.send(text_data=await store_in_pool(self._message_send)(room_id, text, client_id))
 
     def _message_send(self, room_id: int, text: str, client_id: str) -> str:
         if not send_allowed(self.user_id):
