@@ -151,6 +151,7 @@ class Bench:
 
         readers = [asyncio.create_task(read(socket)) for socket in sockets]
         cpu_before = cpu_seconds(self.server.pid)
+        client_cpu_before = time.process_time()
         total = int(rate * seconds)
         started = time.perf_counter()
         for index in range(total):
@@ -167,6 +168,7 @@ class Bench:
         while received < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         cpu_after = cpu_seconds(self.server.pid)
+        client_cpu = time.process_time() - client_cpu_before
         elapsed = max(last_receive, started + send_seconds) - started
         for socket in sockets:
             await socket.close()
@@ -188,6 +190,7 @@ class Bench:
             "latency_max_ms": round(max(latencies, default=float("nan")) * 1000, 1),
             "deliveries_per_second": round(received / elapsed) if elapsed else 0,
             "server_cpu_percent": round((cpu_after - cpu_before) / elapsed * 100) if elapsed else 0,
+            "client_cpu_percent": round(client_cpu / elapsed * 100) if elapsed else 0,
         }
 
 
