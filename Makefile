@@ -52,3 +52,10 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles
+
+## Chat benchmark (prints figures): one Daphne on core 0, clients on core 1, Redis channel layer.
+## REDIS_URL is required (e.g. redis://127.0.0.1:6379/0); DATABASE_URL optional (default: a fresh SQLite file).
+.PHONY: bench-chat
+bench-chat: install
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	$(BIN)/python tests/performance/bench_chat.py

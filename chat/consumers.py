@@ -1,22 +1,23 @@
 """The chat WebSocket: one socket per client carries all of the user's rooms.
 
 Transport only: authenticate with a single-use ticket, parse frames, call the same services as the REST views,
-forward events. Each socket joins its user's group; events arrive as ready JSON text and go out as they are.
+forward events. Each socket joins its user's group and the group of each of the user's rooms (events.py says
+why); events arrive as ready JSON text and go out as they are.
 """
 
+import asyncio
 import json
 import time
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
 from chat import presence, selectors, services
 from chat.errors import ChatErrorCode
-from chat.events import deliver, event_text, user_group
+from chat.events import TYPING_TYPE, ack_text, deliver_to_room, deliver_to_users, event_text, room_group, user_group
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Participant
-from chat.serializers import MessageSerializer
 from chat.throttling import send_allowed
 from chat.tickets import ticket_consume
 from config.exceptions import ApiError
@@ -26,6 +27,13 @@ CLOSE_TOO_BIG = 1009
 # The largest message (10 000 characters of up to 4 bytes, JSON-escaped) fits; anything bigger is abuse.
 MAX_FRAME_BYTES = 64 * 1024
 TYPING_INTERVAL_SECONDS = 2.0
+
+
+def store_in_pool(function):
+    """Run a store in the thread pool rather than in Channels' single thread for database work: sends of
+    different sockets then overlap their database round trips (the room lock keeps each room's order, and a
+    socket's frames are handled one at a time, so one sender's order is kept too)."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False)
 
 
 class FrameError(Exception):
@@ -64,15 +72,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.user, came_online, co_members, online = opened
+        self.user, came_online, co_members, online, room_ids = opened
         self.user_id = self.user.pk
+        self.room_ids = set(room_ids)
         self.typing_sent: dict[int, float] = {}
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        await asyncio.gather(*(self.channel_layer.group_add(room_group(pk), self.channel_name) for pk in room_ids))
         await self.accept()
         for other_id in online:
             await self.send(text_data=event_text("presence", user=other_id, online=True))
         if came_online and co_members:
-            await deliver(co_members, event_text("presence", user=self.user_id, online=True))
+            await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=True))
 
     def _open(self, ticket: str):
         user_id = ticket_consume(ticket)
@@ -81,15 +91,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return None
         came_online = presence.presence_connect(user.pk)
         co_members = selectors.co_member_ids(user.pk)
-        return user, came_online, co_members, presence.online_among(co_members) if co_members else set()
+        online = presence.online_among(co_members) if co_members else set()
+        return user, came_online, co_members, online, selectors.room_ids_of(user.pk)
 
     async def disconnect(self, code):
         if self.user_id is None:
             return
-        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+        groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]
+        await asyncio.gather(*(self.channel_layer.group_discard(group, self.channel_name) for group in groups))
         went_offline, co_members = await database_sync_to_async(self._close)()
         if went_offline and co_members:
-            await deliver(co_members, event_text("presence", user=self.user_id, online=False))
+            await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=False))
 
     def _close(self):
         return presence.presence_disconnect(self.user_id), selectors.co_member_ids(self.user_id)
@@ -98,6 +110,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_event(self, event):
         """Every event is forwarded as the JSON text its producer serialized once."""
         await self.send(text_data=event["text"])
+
+    async def chat_typing(self, event):
+        if event["user"] != self.user_id:
+            await self.send(text_data=event["text"])
+
+    async def chat_membership(self, event):
+        """The user joined or left a room: follow its group."""
+        room_id = event["room"]
+        if event["joined"]:
+            self.room_ids.add(room_id)
+            await self.channel_layer.group_add(room_group(room_id), self.channel_name)
+        else:
+            self.room_ids.discard(room_id)
+            await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
 
     # --- Frames from the client -------------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
@@ -139,7 +165,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = _str_field(frame, "client_id", CLIENT_ID_MAX_LENGTH)
         if not client_id:
             raise FrameError(ChatErrorCode.BAD_FRAME, "`client_id` is required.")
-        await self.send(text_data=await database_sync_to_async(self._message_send)(room_id, text, client_id))
+        await self.send(text_data=await store_in_pool(self._message_send)(room_id, text, client_id))
 
     def _message_send(self, room_id: int, text: str, client_id: str) -> str:
         if not send_allowed(self.user_id):
@@ -148,25 +174,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             message, _ = services.message_post(sender=self.user, room_id=room_id, text=text, client_id=client_id)
         except ApiError as error:
             return event_text("error", code=error.code, detail=error.detail, client_id=client_id)
-        return event_text("ack", client_id=client_id, message=MessageSerializer(message).data)
+        return ack_text(client_id, message)
 
     async def _on_typing(self, frame: dict) -> None:
         room_id = _int_field(frame, "room")
         now = time.monotonic()
         if now - self.typing_sent.get(room_id, -TYPING_INTERVAL_SECONDS) < TYPING_INTERVAL_SECONDS:
             return  # rate-limited: dropped silently, typing is a hint
-        recipients = await database_sync_to_async(self._typing_recipients)(room_id)
-        if recipients is None:
+        if not await database_sync_to_async(self._may_write)(room_id):
             raise FrameError(ChatErrorCode.ROOM_NOT_FOUND, "Room not found.")
         self.typing_sent[room_id] = now
-        if recipients:
-            await deliver(recipients, event_text("typing", room=room_id, user=self.user_id))
+        text = event_text("typing", room=room_id, user=self.user_id)
+        await deliver_to_room(room_id, text, layer_type=TYPING_TYPE, user=self.user_id)
 
-    def _typing_recipients(self, room_id: int) -> list[int] | None:
-        members = dict(Participant.objects.filter(room_id=room_id).values_list("user_id", "read_only"))
-        if members.get(self.user_id, True):
-            return None
-        return [user_id for user_id in members if user_id != self.user_id]
+    def _may_write(self, room_id: int) -> bool:
+        return Participant.objects.filter(room_id=room_id, user_id=self.user_id, read_only=False).exists()
 
     async def _on_read(self, frame: dict) -> None:
         room_id = _int_field(frame, "room")

@@ -78,8 +78,8 @@ def messages_page(*, room_id: int, before: int | None, after: int | None, limit:
     return list(reversed(page[:limit])), has_more
 
 
-def member_ids(room_id: int) -> list[int]:
-    return list(Participant.objects.filter(room_id=room_id).values_list("user_id", flat=True))
+def room_ids_of(user_id: int) -> list[int]:
+    return list(Participant.objects.filter(user_id=user_id).values_list("room_id", flat=True))
 
 
 def co_member_ids(user_id: int) -> list[int]:

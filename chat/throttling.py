@@ -17,10 +17,13 @@ def send_allowed(user_id: int) -> bool:
     limit = getattr(settings, "CHAT_SEND_PER_SECOND", 20)
     key = f"chat:send:{user_id}:{int(time.time())}"
     try:
-        cache.add(key, 0, 2)
-        return cache.incr(key) <= limit
-    except ValueError:
-        return True
+        try:
+            count = cache.incr(key)  # one round trip in the common case
+        except ValueError:  # first message of this second
+            if cache.add(key, 1, 2):
+                return True
+            count = cache.incr(key)
+        return count <= limit
     except Exception:
         logger.exception("chat send throttle unavailable; message allowed")
         return True

@@ -160,6 +160,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Chat: redis-py's async pool raises (rather than waits) beyond 100 connections, which a busy server reaches, and
+# a failed group_send is a lost delivery; each process's inbox is one Redis key, so its capacity is per process.
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"].update(
+        hosts=[{"address": REDIS_URL, "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000)}],
+        capacity=env_int("CHANNEL_LAYER_CAPACITY", 1000),
+    )
 
 # --- Background jobs -----------------------------------------------------------------------------------
 # One mechanism everywhere: django-tasks with its database backend. Jobs are rows in the main database, so

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.errors import ChatError, ChatErrorCode
-from chat.events import deliver_on_commit, event_text, message_event_text
+from chat.events import event_text, message_event_text, room_event_on_commit
 from chat.locks import room_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
-from chat.selectors import member_ids, subject_room_key
+from chat.selectors import subject_room_key
 from materials.files import check_upload, delete_file_on_commit
 
 
@@ -68,10 +68,11 @@ def message_post(
             room = room_for_update(room_id)
             if room is None:
                 raise _room_not_found()
-            members = dict(Participant.objects.filter(room_id=room_id).values_list("user_id", "read_only"))
-            if sender.pk not in members:
+            read_only = Participant.objects.filter(room_id=room_id, user=sender).values_list("read_only", flat=True)
+            read_only = next(iter(read_only), None)
+            if read_only is None:
                 raise _room_not_found()
-            if members[sender.pk]:
+            if read_only:
                 raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
             # Under the room lock, a retry of a send into this room finds the first one committed.
             existing = _existing_send(sender, client_id, room_id)
@@ -93,7 +94,7 @@ def message_post(
                 attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
             )
             _room_touch(room, message)
-            deliver_on_commit(members, message_event_text("message.new", message))
+            room_event_on_commit(room.pk, message_event_text("message.new", message))
     except IntegrityError:
         # Only a concurrent send with the same client_id into another room gets here (that one holds another
         # room's lock): answer as for any reuse of a client_id.
@@ -113,7 +114,7 @@ def system_message_post(*, room: ChatRoom, text: str) -> Message:
             raise _room_not_found()
         message = Message.objects.create(room=locked, sender=None, text=text)
         _room_touch(locked, message)
-        deliver_on_commit(member_ids(locked.pk), message_event_text("message.new", message))
+        room_event_on_commit(locked.pk, message_event_text("message.new", message))
     return message
 
 
@@ -157,7 +158,7 @@ def message_edit(*, user: User, message_id: int, text: str) -> Message:
         message.text = text
         message.edited_at = timezone.now()
         message.save(update_fields=["text", "edited_at"])
-        deliver_on_commit(member_ids(message.room_id), message_event_text("message.updated", message))
+        room_event_on_commit(message.room_id, message_event_text("message.updated", message))
     return message
 
 
@@ -174,7 +175,7 @@ def message_delete(*, user: User, message_id: int) -> Message:
         message.attachment_name = ""
         message.deleted_at = timezone.now()
         message.save(update_fields=["text", "attachment", "attachment_name", "deleted_at"])
-        deliver_on_commit(member_ids(message.room_id), message_event_text("message.deleted", message))
+        room_event_on_commit(message.room_id, message_event_text("message.deleted", message))
     return message
 
 
@@ -194,6 +195,6 @@ def read_marker_move(*, user: User, room_id: int, message_id: int) -> int:
         )
         if moved:
             text = event_text("read", room=room_id, user=user.pk, message_id=message_id)
-            deliver_on_commit(member_ids(room_id), text)
+            room_event_on_commit(room_id, text)
             return message_id
     return Participant.objects.filter(room_id=room_id, user=user).values_list("last_read_message_id", flat=True)[0]

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Role, StudentProfile, User
 from accounts.selectors import users_visible_to
 from chat.errors import ChatError, ChatErrorCode
+from chat.events import membership_on_commit
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.selectors import direct_room_key, subject_room_key
 
@@ -30,6 +31,8 @@ def _participants_ensure(room: ChatRoom, user_ids: list[int], *, read_only: bool
         ignore_conflicts=True,
     )
     Participant.objects.filter(room=room, user_id__in=user_ids).exclude(read_only=read_only).update(read_only=read_only)
+    # Joining a group twice is harmless, so every named user's open sockets are told, new members or not.
+    membership_on_commit(user_ids, room.pk, joined=True)
 
 
 def room_direct_open(*, user: User, other_user_id: int) -> tuple[ChatRoom, bool]:
@@ -113,5 +116,6 @@ def _subject_room_readers_set(room: ChatRoom, *, tutor_id: int | None) -> None:
     stale = readers - {tutor_id}
     if stale:
         Participant.objects.filter(room=room, read_only=True, user_id__in=stale).delete()
+        membership_on_commit(stale, room.pk, joined=False)
     if tutor_id is not None and tutor_id not in readers:
         _participants_ensure(room, [tutor_id], read_only=True)

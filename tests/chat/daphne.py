@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,12 +49,10 @@ class DaphneProcess:
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
         if cpu is not None:
             command = ["taskset", "-c", str(cpu), *command]
+        # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+        self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=server_env(database_url, **env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            command, cwd=ROOT, env=server_env(database_url, **env), stdout=self.log, stderr=subprocess.STDOUT
         )
         self._wait_ready()
 
@@ -61,7 +60,7 @@ class DaphneProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("daphne exited: " + self.process.stderr.read().decode(errors="replace")[-2000:])
+                raise RuntimeError("daphne exited: " + self.log_tail())
             try:
                 if httpx.get(self.base_url + "/api/health/", timeout=1).status_code == 200:
                     return
@@ -82,5 +81,9 @@ class DaphneProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+    def log_tail(self, size: int = 4000) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-size:]

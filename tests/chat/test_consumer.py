@@ -9,10 +9,12 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from chat.models import Message, Participant
-from chat.services import message_post
+from chat.selectors import subject_room_for
+from chat.services import message_post, rooms_sync_for_student
 from chat.tickets import ticket_issue
-from tests.accounts.factories import StudentFactory, TeacherFactory, TutorFactory
+from tests.accounts.factories import StudentFactory, TeacherFactory, TutorFactory, link_student
 from tests.chat.conftest import (
+    RECEIVE_TIMEOUT,
     application,
     frames_for,
     frames_until,
@@ -20,7 +22,7 @@ from tests.chat.conftest import (
     next_output,
     open_socket,
 )
-from tests.chat.factories import group_room
+from tests.chat.factories import EnrollmentFactory, group_room
 from tests.conftest import client_for
 
 pytestmark = [
@@ -46,7 +48,7 @@ async def send_message(socket, room, text, client_id):
 async def test_unknown_missing_and_reused_tickets_close_with_4401(student):
     for path in ("/ws/chat/?ticket=nope", "/ws/chat/"):
         socket = WebsocketCommunicator(application(), path, headers=[(b"origin", b"http://testserver")])
-        await socket.connect()
+        await socket.connect(timeout=RECEIVE_TIMEOUT)
         assert await next_output(socket) == {"type": "websocket.close", "code": 4401}
 
     ticket = await database_sync_to_async(ticket_issue)(user_id=student.pk)
@@ -56,7 +58,7 @@ async def test_unknown_missing_and_reused_tickets_close_with_4401(student):
     reused = WebsocketCommunicator(
         application(), f"/ws/chat/?ticket={ticket}", headers=[(b"origin", b"http://testserver")]
     )
-    await reused.connect()
+    await reused.connect(timeout=RECEIVE_TIMEOUT)
     assert await next_output(reused) == {"type": "websocket.close", "code": 4401}
     await first.disconnect()
 
@@ -66,7 +68,7 @@ async def test_foreign_origin_is_refused(student):
     socket = WebsocketCommunicator(
         application(), f"/ws/chat/?ticket={ticket}", headers=[(b"origin", b"http://evil.test")]
     )
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=RECEIVE_TIMEOUT)
     assert not connected
 
 
@@ -77,7 +79,7 @@ async def test_inactive_user_is_refused(student):
     socket = WebsocketCommunicator(
         application(), f"/ws/chat/?ticket={ticket}", headers=[(b"origin", b"http://testserver")]
     )
-    await socket.connect()
+    await socket.connect(timeout=RECEIVE_TIMEOUT)
     assert await next_output(socket) == {"type": "websocket.close", "code": 4401}
 
 
@@ -339,3 +341,49 @@ async def test_reconnect_and_resync_loses_and_duplicates_nothing(people, setting
     assert len(live) == len(set(live))  # the live stream itself never repeats a message
     await sender.disconnect()
     await listener.disconnect()
+
+
+# --- Membership changes -----------------------------------------------------------------------------------
+@pytest.fixture
+def tutored(db):
+    old_tutor, new_tutor = TutorFactory(), TutorFactory()
+    student = link_student(StudentFactory(), tutor=old_tutor)
+    enrollment = EnrollmentFactory(student=student)
+    rooms_sync_for_student(student)
+    room = subject_room_for(student.pk, enrollment.teacher_id, enrollment.subject_id)
+    return student, enrollment.teacher, old_tutor, new_tutor, room
+
+
+async def test_open_sockets_follow_rooms_created_later(tutored):
+    student, _, old_tutor, _, _ = tutored
+    listener = await open_socket(student)
+    client = await database_sync_to_async(client_for)(old_tutor)
+    created = await database_sync_to_async(client.post)(
+        "/api/chat/rooms/", {"kind": "group", "name": "later", "users": [student.pk]}, format="json"
+    )
+    assert created.status_code == 201
+    await asyncio.sleep(0.2)  # the membership event reaches the socket
+    response = await database_sync_to_async(client.post)(
+        f"/api/chat/rooms/{created.json()['id']}/messages/", {"text": "new room", "client_id": "n"}, format="json"
+    )
+    frame = await next_frame(listener)
+    assert (frame["type"], frame["message"]["id"]) == ("message.new", response.json()["id"])
+    await listener.disconnect()
+
+
+async def test_a_former_tutor_stops_receiving_the_subject_room(tutored):
+    student, teacher, old_tutor, new_tutor, room = tutored
+    old_socket, new_socket = await open_socket(old_tutor), await open_socket(new_tutor)
+
+    def change_tutor():
+        link_student(student, tutor=new_tutor)
+        rooms_sync_for_student(student)
+
+    await database_sync_to_async(change_tutor)()
+    await asyncio.sleep(0.2)
+    message, _ = await database_sync_to_async(message_post)(sender=teacher, room_id=room.pk, text="hw", client_id="t")
+    frame = await next_frame(new_socket)
+    assert (frame["type"], frame["message"]["id"]) == ("message.new", message.pk)
+    assert await frames_for(old_socket, 0.5) == []
+    await old_socket.disconnect()
+    await new_socket.disconnect()
