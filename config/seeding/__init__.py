@@ -12,7 +12,7 @@ import random
 import time
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
@@ -48,6 +48,10 @@ def seed_demo(*, scale: str, seed: int, password: str) -> dict:
     password_hash = make_password(password)
     counts: dict[str, int] = {}
     steps: dict[str, float] = {}
+    if connection.vendor == "sqlite":
+        # One long write transaction: with SQLite's default 2 MB page cache it spills to the WAL again and again.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")  # 256 MB, this connection only
     with transaction.atomic():
         present = _bulk_demo_present()
         if present:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from config.seeding.bulk import insert, next_ids, sequences_reset
+from config.seeding.bulk import insert, insert_fast, next_ids
 from config.seeding.world import World
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus, TelegramLinkCode
 
@@ -62,13 +62,12 @@ def invoices_create(world: World) -> None:
             payment.id = next(payment_ids)
         if plan.payments:
             plan.invoice.payment_id = plan.payments[-1].id
-    insert(Invoice, [plan.invoice for plan in plans])
+    insert_fast(Invoice, [plan.invoice for plan in plans])
     for plan in plans:
         for payment in plan.payments:
             payment.invoice_id = plan.invoice.pk
-    insert(Payment, [payment for plan in plans for payment in plan.payments])
-    sequences_reset(Payment)
-    insert(
+    insert_fast(Payment, [payment for plan in plans for payment in plan.payments])
+    insert_fast(
         InvoiceStatusHistory,
         [
             InvoiceStatusHistory(

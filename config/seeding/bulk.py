@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 
 from django.core.management.color import no_style
 from django.db import connection, models
@@ -48,24 +49,70 @@ def historical_timestamps(*seeded: type[models.Model]) -> Iterator[None]:
             field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
+def insert_fast(model: type[models.Model], rows: Iterable[models.Model]) -> list[models.Model]:
+    """`insert` for the largest tables: ids are chosen here (`next_ids`) and the rows go in with `executemany`,
+    which skips the ORM's per-value compilation (about ten times the database's own work on these tables).
+    No signals, and no `auto_now`: the seeder sets every timestamp itself."""
+    rows = list(rows)
+    missing = [row for row in rows if row.pk is None]
+    for row, pk in zip(missing, next_ids(model, len(missing)), strict=True):
+        row.pk = pk
+    fields = model._meta.concrete_fields
+    adapters = [_adapter(field) for field in fields]
+    attnames = [field.attname for field in fields]
+    insert_rows(
+        model,
+        [field.name for field in fields],
+        (tuple(adapt(getattr(row, name)) for adapt, name in zip(adapters, attnames, strict=True)) for row in rows),
+    )
+    sequences_reset(model)
+    return rows
+
+
+def _adapter(field: models.Field):
+    """How a Python value becomes a query parameter, without the ORM's generic (slow) path where it is simple."""
+    if isinstance(field, models.DateTimeField):
+        return datetime_param
+    if isinstance(field, models.UUIDField):
+        return (lambda value: value and value.hex) if connection.vendor != "postgresql" else _same
+    if isinstance(field, models.DateField):
+        return lambda value: value and value.isoformat()
+    if isinstance(field, models.ForeignKey | models.BigAutoField | models.AutoField | models.CharField):
+        return _same
+    if isinstance(field, models.TextField | models.IntegerField | models.BooleanField):
+        return _same
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _same(value):
+    return value
+
+
+def datetime_param(value):
+    """An aware UTC datetime as the column takes it: itself on PostgreSQL, Django's naive UTC text on SQLite."""
+    if value is None or connection.vendor == "postgresql":
+        return value
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
 def insert_rows(model: type[models.Model], field_names: list[str], rows: Iterable[tuple]) -> int:
-    """Insert plain tuples (ids included) with `executemany`, for the largest tables: building and compiling
-    a model instance per row costs ~10x more than the database's work. Values must already be what the column
-    holds, except datetimes, adapted here as the ORM would. No signals, no defaults: give every column."""
+    """Insert plain tuples of query parameters (ids included): PostgreSQL's COPY, SQLite's `executemany`.
+    No signals, no defaults: give every column."""
     fields = [model._meta.get_field(name) for name in field_names]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
-    adapt = connection.ops.adapt_datetimefield_value
-    datetimes = [index for index, field in enumerate(fields) if isinstance(field, models.DateTimeField)]
-    count, batch = 0, []
+    count = 0
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
+        batch = []
         for row in rows:
-            if datetimes:
-                row = list(row)
-                for index in datetimes:
-                    row[index] = adapt(row[index])
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
                 cursor.executemany(sql, batch)

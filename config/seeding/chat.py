@@ -14,7 +14,7 @@ from operator import itemgetter
 from accounts.models import Role
 from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.selectors import direct_room_key, subject_room_key
-from config.seeding.bulk import insert, insert_rows, next_ids, sequences_reset
+from config.seeding.bulk import datetime_param, insert, insert_fast, insert_rows, next_ids, sequences_reset
 from config.seeding.texts import GROUP_NAMES, PARENT_LINES, STUDENT_LINES, TEACHER_LINES, TUTOR_LINES
 from config.seeding.world import World
 
@@ -136,6 +136,7 @@ def _messages_insert(world: World, plans: list[RoomPlan], rows: list[list], ids:
                 edited = created + timedelta(minutes=rng.randrange(1, 10))
             client_id = None if sender is None else str(uuid.UUID(int=high | message_id))
             room = plans[index].room.pk
+            created, edited, deleted = datetime_param(created), datetime_param(edited), datetime_param(deleted)
             yield (message_id, room, sender, text, client_id, reply_to, "", "", created, edited, deleted)
 
     insert_rows(Message, MESSAGE_FIELDS, values())
@@ -167,7 +168,7 @@ def _participants_insert(world: World, plans: list[RoomPlan]) -> None:
                     read_only=read_only,
                 )
             )
-    world.counts["participants"] = len(insert(Participant, rows))
+    world.counts["participants"] = len(insert_fast(Participant, rows))
 
 
 def _roles(world: World) -> dict[int, str]:

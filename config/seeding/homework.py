@@ -14,7 +14,7 @@ from assignments.models import (
     SubmissionFile,
     SubmissionStatus,
 )
-from config.seeding.bulk import insert
+from config.seeding.bulk import insert, insert_fast
 from config.seeding.files import FileBudget, demo_file
 from config.seeding.learning import classes_of
 from config.seeding.texts import ASSIGNMENT_TITLES
@@ -95,7 +95,7 @@ def _submissions_create(world: World, receivers: list[tuple[Assignment, list[int
             if rng.random() >= (0.75 if due_passed else 0.3):
                 continue
             plans.append(_submission_plan(world, assignment, student, due_passed))
-    submissions = insert(Submission, [submission for submission, _, _ in plans])
+    submissions = insert_fast(Submission, [submission for submission, _, _ in plans])
     attempts, history = [], []
     for submission, its_attempts, its_history in plans:
         for attempt in its_attempts:
@@ -104,8 +104,8 @@ def _submissions_create(world: World, receivers: list[tuple[Assignment, list[int
             row.submission_id = submission.pk
         attempts += its_attempts
         history += its_history
-    insert(SubmissionAttempt, attempts)
-    insert(GradeHistory, history)
+    insert_fast(SubmissionAttempt, attempts)
+    insert_fast(GradeHistory, history)
     submission_files = []
     for attempt in attempts:
         if files.take(0.15, rng):

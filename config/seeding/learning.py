@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 
 from accounts.models import Role
-from config.seeding.bulk import insert
+from config.seeding.bulk import insert, insert_fast
 from config.seeding.files import FileBudget, demo_file
 from config.seeding.texts import MATERIAL_TITLES, SUBJECTS
 from config.seeding.world import World
@@ -178,5 +178,5 @@ def _progress_create(world: World, materials: list[Material], named: dict[int, s
                     updated_at=opened,
                 )
             )
-    insert(MaterialProgress, rows)
+    insert_fast(MaterialProgress, rows)
     world.counts["material_progress"] = len(rows)

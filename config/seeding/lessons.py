@@ -8,7 +8,7 @@ overlap (whatever their status), so PostgreSQL's exclusion constraints on schedu
 import uuid
 from datetime import datetime, timedelta
 
-from config.seeding.bulk import insert
+from config.seeding.bulk import insert, insert_fast
 from config.seeding.texts import TOPICS
 from config.seeding.world import World
 from scheduling.calendar import _secret, secret_hash
@@ -38,7 +38,7 @@ def lessons_create(world: World) -> None:
         created = min(starts[0] - timedelta(hours=rng.randrange(2, 72)), now - timedelta(hours=1))
         for start in starts:
             lessons.append(_lesson(world, enrollment, start, minutes, series, created))
-    world.counts["lessons"] = len(insert(Lesson, lessons))
+    world.counts["lessons"] = len(insert_fast(Lesson, lessons))
     _reminders_create(world, lessons)
     _feeds_create(world)
 
@@ -107,7 +107,7 @@ def _reminders_create(world: World, lessons: list[Lesson]) -> None:
                     sent_at=created + timedelta(seconds=rng.randrange(1, 30)),
                 )
             )
-    world.counts["lesson_reminders"] = len(insert(LessonReminder, rows))
+    world.counts["lesson_reminders"] = len(insert_fast(LessonReminder, rows))
 
 
 def _feeds_create(world: World) -> None:
