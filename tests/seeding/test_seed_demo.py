@@ -67,6 +67,10 @@ def test_a_second_run_adds_nothing_and_keeps_the_logins(seed):
     assert second["pool"] == first["pool"]
     assert second["scale"] == "small"
 
+    third, output = seed("medium")  # another scale over existing demo data: reported, not mixed in
+    assert counts() == before
+    assert third["scale"] == "small"
+
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(seed):
     seed("small", seed=7)
