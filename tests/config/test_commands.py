@@ -1,37 +1,16 @@
-"""`seed_demo` (idempotent, refused in production) and the periodic scheduler (each slot enqueued once)."""
+"""`seed_demo` refused in production (its data: tests/seeding) and the periodic scheduler (each slot enqueued once)."""
 
-import json
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import Role, User
+from accounts.models import User
 from config.jobs import schedule_due
 from config.models import PeriodicRun
-from materials.models import Enrollment
 
 pytestmark = pytest.mark.django_db
-
-
-def test_seed_demo_is_idempotent_and_links_the_demo_people(tmp_path, api_client):
-    output = tmp_path / "logins.json"
-    for _ in range(2):
-        call_command("seed_demo", output=str(output), password="demo-secret-2026", stdout=StringIO())
-
-    logins = json.loads(output.read_text())["logins"]
-    assert set(logins) == set(Role.values)
-    assert User.objects.count() == 5
-    assert Enrollment.objects.filter(is_active=True).count() == 1
-    student = User.objects.get(pk=logins["student"]["id"])
-    assert student.student_profile.tutor_id == logins["tutor"]["id"]
-    assert student.student_profile.parent_id == logins["parent"]["id"]
-    response = api_client.post(
-        "/api/auth/login/", {"email": logins["teacher"]["email"], "password": "demo-secret-2026"}, format="json"
-    )
-    assert response.status_code == 200
-    assert response.json()["user"]["profile"]["subjects"][0]["name"] == "Mathematics"
 
 
 def test_seed_demo_refuses_production(settings, tmp_path):

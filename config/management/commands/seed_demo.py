@@ -1,33 +1,26 @@
-"""`manage.py seed_demo`: demo users of every role, linked to each other, printed and written to a JSON file.
+"""`manage.py seed_demo --scale small|medium|large [--seed N]`: demo data of every app, and the demo logins
+(one per role, plus a pool per role for the load scripts) printed and written to a JSON file.
 
-Idempotent: a second run finds the same users (and resets their demo password). The QA issue grows this
-into data at any scale; until then it seeds the small demo that `make run` needs.
+What is made, how fast and why it is idempotent: see `config/seeding/__init__.py`.
 """
 
 import json
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from accounts.models import Role, User
-from materials.models import Enrollment, Subject
+from config.seeding import SCALES, seed_demo
 
-DEMO_USERS = [
-    ("admin@demo.thebot", Role.ADMIN, "Ada", "Admin"),
-    ("teacher@demo.thebot", Role.TEACHER, "Tom", "Teacher"),
-    ("tutor@demo.thebot", Role.TUTOR, "Tina", "Tutor"),
-    ("parent@demo.thebot", Role.PARENT, "Paul", "Parent"),
-    ("student@demo.thebot", Role.STUDENT, "Sam", "Student"),
-]
+DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo logins only; refused in production
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo users of every role and print their logins."
+    help = "Seed demo data at a scale (idempotent) and print the demo logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=["small"], default="small")
+        parser.add_argument("--scale", choices=list(SCALES), default="small")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--password", default=None, help="Demo password (default: DEMO_PASSWORD or built-in).")
         parser.add_argument("--output", default=str(settings.BASE_DIR / "var" / "demo_logins.json"))
@@ -35,35 +28,22 @@ class Command(BaseCommand):
     def handle(self, *args, scale: str, seed: int, password: str | None, output: str, **options):
         if settings.PRODUCTION:
             raise CommandError("Refusing to seed demo users in production mode.")
-        import os
-
-        password = password or os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
-        with transaction.atomic():
-            users = {}
-            for email, role, first, last in DEMO_USERS:
-                user = User.objects.filter(email=email).first()
-                if user is None:
-                    user = User.objects.create_user(email, password, role=role, first_name=first, last_name=last)
-                else:
-                    user.set_password(password)
-                    user.is_active = True
-                    user.save(update_fields=["password", "is_active"])
-                users[role] = user
-            profile = users[Role.STUDENT].student_profile
-            profile.tutor, profile.parent = users[Role.TUTOR], users[Role.PARENT]
-            profile.save()
-            subject, _ = Subject.objects.get_or_create(name="Mathematics", defaults={"description": "Demo subject"})
-            Enrollment.objects.get_or_create(
-                student=users[Role.STUDENT],
-                subject=subject,
-                is_active=True,
-                defaults={"teacher": users[Role.TEACHER]},
-            )
-        logins = {role: {"email": user.email, "password": password, "id": user.pk} for role, user in users.items()}
+        password = password or os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
+        result = seed_demo(scale=scale, seed=seed, password=password)
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"scale": scale, "logins": logins}, indent=2))
+        keys = ("scale", "seed", "logins", "pool")
+        path.write_text(json.dumps({key: result[key] for key in keys}, indent=2))
+
+        if result["created"]:
+            made = ", ".join(f"{count} {name}" for name, count in result["counts"].items())
+            self.stdout.write(f"Seeded scale {result['scale']} (seed {seed}) in {result['seconds']} s: {made}.")
+            if options["verbosity"] > 1:
+                self.stdout.write("Seconds per step: " + ", ".join(f"{k} {v}" for k, v in result["steps"].items()))
+        else:
+            self.stdout.write(f"Demo data (scale {result['scale']}) already present: nothing added; password reset.")
         self.stdout.write(f"Demo logins (password for all: {password}):")
-        for role, login in logins.items():
+        for role, login in result["logins"].items():
             self.stdout.write(f"  {role:8} {login['email']}")
-        self.stdout.write(f"Written to {path}")
+        pooled = sum(len(logins) for logins in result["pool"].values())
+        self.stdout.write(f"Plus {pooled} pool logins for load tests. Written to {path}")

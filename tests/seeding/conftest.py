@@ -1,0 +1,22 @@
+"""A seeded database: `seed(scale)` runs `manage.py seed_demo` with files in a temporary MEDIA_ROOT."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+PASSWORD = "seed-secret-2026"
+
+
+@pytest.fixture
+def seed(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def run(scale: str = "small", seed: int = 1) -> tuple[dict, str]:
+        output = tmp_path / "logins.json"
+        out = StringIO()
+        call_command("seed_demo", scale=scale, seed=seed, password=PASSWORD, output=str(output), stdout=out)
+        return json.loads(output.read_text()), out.getvalue()
+
+    return run
