@@ -52,3 +52,16 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles
+
+## Chat benchmark (prints figures): one Daphne on core 0, clients on core 1, Redis channel layer.
+## REDIS_URL is required (e.g. redis://127.0.0.1:6379/0); DATABASE_URL optional (default: a fresh SQLite file).
+.PHONY: bench-chat
+bench-chat: install
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	$(BIN)/python tests/performance/bench_chat.py
+
+## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
+## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run
