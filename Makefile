@@ -59,3 +59,10 @@ clean:
 bench-chat: install
 	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BIN)/python tests/performance/bench_chat.py
+
+
+## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
+## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run

@@ -4,8 +4,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from django.core.asgi import get_asgi_application
+from config.asgi_handler import get_asgi_application
 
+# Django's ASGI handler, with the (sync) middleware chain and view run in one thread hop per request.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
