@@ -60,9 +60,10 @@ bench-chat: install
 	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BIN)/python tests/performance/bench_chat.py
 
-
 ## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
 ## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
 .PHONY: bench
 bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+		{ echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run
