@@ -52,3 +52,14 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles
+
+## Load test: the stack (DB=postgres|sqlite, Redis when reachable, Daphne + worker) seeded at SCALE, locust
+## headless for DURATION; results in reports/ (performance.md, locust.html, CSVs, latency.png).
+USERS      ?= 20
+SPAWN_RATE ?= 5
+DURATION   ?= 60s
+DB         ?= postgres
+.PHONY: loadtest
+loadtest: install
+	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) \
+		--scale $(SCALE) --db $(DB)
