@@ -88,18 +88,21 @@ class StudentUser(RoleUser):
     role = "student"
 
     def discover(self):
-        self.materials = results(self.get("/api/materials/"))
+        first = self.get("/api/materials/") or {}
+        self.materials, self.materials_count = results(first), first.get("count", 0)
         self.assignments = results(self.get("/api/assignments/"))
         self.rooms = results(self.get("/api/chat/rooms/"))
         self.progress: dict[int, int] = {}
 
     @task(8)
     def browse_materials(self):
-        page = self.get("/api/materials/", params={"page": random.choice([1, 1, 1, 2])})
-        if page and page.get("results"):
-            self.materials = page["results"]
-        elif page is not None and page.get("count") == 0:
-            self.materials = []
+        """Mostly the first page; now and then one further on (only pages that exist: the last count says)."""
+        pages = max(1, -(-self.materials_count // 20))
+        number = 1 if random.random() < 0.7 else random.randint(1, min(pages, 5))
+        page = self.get("/api/materials/", params={"page": number} if number > 1 else None)
+        if page is not None:
+            self.materials_count = page.get("count", 0)
+            self.materials = page.get("results") or self.materials
 
     @task(4)
     def read_material(self):

@@ -57,8 +57,8 @@ def _share(row: list[int]) -> list[str]:
     return [f"{100 * n / total:.1f}%" if total else "-" for n in row]
 
 
-def chart(history: list[dict], path: Path) -> bool:
-    """Aggregated p50/p95/p99 and RPS over time, and p95 of each table-1.1 endpoint over time."""
+def chart(history: list[dict], path: Path, resources: dict) -> bool:
+    """Aggregated p50/p95/p99 and RPS over time, p95 of each table-1.1 endpoint, and the server's CPU and RSS."""
     try:
         import matplotlib
 
@@ -75,7 +75,7 @@ def chart(history: list[dict], path: Path) -> bool:
         points = [(_num(r["Timestamp"]) - t0, _num(r.get(column), float("nan"))) for r in selected]
         return [p[0] for p in points], [p[1] if p[1] >= 0 else float("nan") for p in points]
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 8), sharex=True)
+    fig, (top, bottom, server) = plt.subplots(3, 1, figsize=(11, 11), sharex=True)
     for column in ("50%", "95%", "99%"):
         xs, ys = series(rows, column)
         top.plot(xs, ys, label=f"p{column.rstrip('%')} (all requests)")
@@ -94,8 +94,17 @@ def chart(history: list[dict], path: Path) -> bool:
             xs, ys = series(selected, "95%")
             bottom.plot(xs, ys, label=f"{method} {name} p95 (target {target})")
     bottom.set_ylabel("p95, ms")
-    bottom.set_xlabel("seconds since start")
     bottom.legend(loc="upper left", fontsize=7)
+    memory = server.twinx()
+    for name, proc in resources.get("processes", {}).items():
+        points = proc.get("cpu_series") or []
+        server.plot([p[0] for p in points], [p[1] for p in points], label=f"{name} CPU %")
+        memory.plot([p[0] for p in points], [p[2] for p in points], linestyle="--", label=f"{name} RSS MiB")
+    server.set_ylabel("CPU, % of a core")
+    memory.set_ylabel("RSS, MiB")
+    lines, more = server.get_legend_handles_labels(), memory.get_legend_handles_labels()
+    server.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=7)
+    server.set_xlabel("seconds since start (locust history; server sampled from /proc every 0.5 s)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -117,7 +126,7 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
     failures = _read_csv(Path(f"{prefix}_failures.csv"))
     buckets = extra.get("buckets", {})
     png = reports / "latency.png"
-    has_chart = chart(history, png)
+    has_chart = chart(history, png, resources)
     by_key = {(r["Type"], r["Name"]): r for r in stats if r.get("Name") != "Aggregated"}
     total = next((r for r in stats if r.get("Name") == "Aggregated"), {})
     seed = run.get("seed") or {}
@@ -160,6 +169,13 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
         + (f"; load average {la0[0]:.2f} → {la1[0]:.2f}" if la0 and la1 else "")
         + " |"
     )
+    server_seconds = sum(p["cpu_seconds"] for p in resources.get("processes", {}).values())
+    core0 = (resources.get("core_busy_seconds") or {}).get("cpu0")
+    if run["pinned"] and core0:
+        w(
+            f"| core 0 (the server's) | busy {core0} s, of which Daphne + worker {server_seconds:.2f} s "
+            f"({100 * server_seconds / core0:.0f}%); the rest ran other processes |"
+        )
     w("")
     w(
         "> The machine is shared: other processes ran during this run, so the figures are noisy. The core "

@@ -97,10 +97,12 @@ class ProcSampler:
                 dt = points[i][0] - points[i - step][0]
                 if dt > 0:
                     peak = max(peak, (points[i][1] - points[i - step][1]) / dt)
+            # (seconds since the first sample, CPU % of a core over the last interval, RSS MiB)
             series = [
                 (
                     round(points[i][0] - points[0][0], 2),
-                    (points[i][1] - points[i - 1][1]) / (points[i][0] - points[i - 1][0]),
+                    100 * (points[i][1] - points[i - 1][1]) / (points[i][0] - points[i - 1][0]),
+                    (points[i][2] or 0) / 1024,
                 )
                 for i in range(1, len(points))
                 if points[i][0] > points[i - 1][0]
@@ -118,6 +120,7 @@ class ProcSampler:
             start = self.core_start.get(core)
             if start and total > start[1]:
                 result["cores"][core] = round(100 * (busy - start[0]) / (total - start[1]), 1)
+                result.setdefault("core_busy_seconds", {})[core] = round((busy - start[0]) / TICKS, 2)
         result["loadavg_start"] = self.loadavg_start
         result["loadavg_end"] = self.loadavg_end
         return result
