@@ -88,8 +88,35 @@ class Recorder:
                 "role": role,
             }
 
-    def dump(self, path: str) -> None:
-        Path(path).write_text(json.dumps({"buckets": self.buckets, "samples": self.samples}, indent=1))
+    def dump(self, path: str, stats=None) -> None:
+        data = {"buckets": self.buckets, "samples": self.samples}
+        if stats is not None:
+            data["final"] = final_stats(stats)
+            data["failures"] = [
+                {"Method": e.method, "Name": e.name, "Error": str(e.error), "Occurrences": e.occurrences}
+                for e in stats.errors.values()
+            ]
+        Path(path).write_text(json.dumps(data, indent=1))
+
+
+def final_stats(stats) -> list[dict]:
+    """Locust's in-memory totals at quit (what its summary and HTML show). Its stats CSV is rewritten once a
+    second by a greenlet and misses the last second and the stop phase, so the tables use these."""
+    rows = []
+    for entry in [*stats.entries.values(), stats.total]:
+        count = entry.num_requests
+        rows.append(
+            {
+                "Type": entry.method or "",
+                "Name": entry.name,
+                "Request Count": count,
+                "Failure Count": entry.num_failures,
+                "Requests/s": entry.total_rps,
+                "Max Response Time": entry.max_response_time if count else None,
+                **{f"{p}%": entry.get_response_time_percentile(p / 100) if count else None for p in (50, 95, 99)},
+            }
+        )
+    return rows
 
 
 RECORDER = Recorder()

@@ -36,7 +36,7 @@ def _record(**kwargs):
 def _dump(environment, **kwargs):
     path = os.environ.get("LOADTEST_EXTRA_FILE")
     if path:
-        RECORDER.dump(path)
+        RECORDER.dump(path, environment.stats)
 
 
 def _now() -> datetime:

@@ -80,7 +80,7 @@ def chart(history: list[dict], path: Path, resources: dict) -> bool:
         xs, ys = series(rows, column)
         top.plot(xs, ys, label=f"p{column.rstrip('%')} (all requests)")
     top.set_ylabel("response time, ms")
-    top.set_title("Latency over time (locust, all endpoints)")
+    top.set_title("Latency over time (locust: percentiles over its rolling 10-s window)")
     rps = top.twinx()
     xs, ys = series(rows, "Requests/s")
     rps.plot(xs, ys, color="grey", linestyle=":", label="requests/s")
@@ -121,9 +121,10 @@ def _git_head() -> str:
 
 
 def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, resources: dict, run: dict) -> Path:
-    stats = _read_csv(Path(f"{prefix}_stats.csv"))
+    # Locust's final totals from the recorder (the stats CSV lags by up to a second); the CSV as a fallback.
+    stats = extra.get("final") or _read_csv(Path(f"{prefix}_stats.csv"))
     history = _read_csv(Path(f"{prefix}_stats_history.csv"))
-    failures = _read_csv(Path(f"{prefix}_failures.csv"))
+    failures = extra.get("failures") if "failures" in extra else _read_csv(Path(f"{prefix}_failures.csv"))
     buckets = extra.get("buckets", {})
     png = reports / "latency.png"
     has_chart = chart(history, png, resources)
