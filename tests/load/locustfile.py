@@ -447,3 +447,10 @@ class HealthMonitor(FastHttpUser):
     @task(1)
     def ready(self):
         call(self, "GET", "/api/health/ready/")
+
+
+if os.environ.get("LOADTEST_ONE_EACH"):
+    # Smoke runs: exactly one user of each role, whatever the weights (tests/load/test_loadtest_smoke.py).
+    for _cls in (StudentUser, TeacherUser, TutorUser, ParentUser, AdminUser):
+        _cls.fixed_count = 1
+    del _cls  # locust collects every User class bound at module level

@@ -256,6 +256,8 @@ def run(args) -> int:
         locust_code = locust.wait()
         sampler.stop()
         log(f"locust exited with {locust_code} (1 = some requests failed)")
+        if not extra.exists():
+            raise SystemExit(f"locust did not finish its run (exit {locust_code}): see {args.reports / 'locust.log'}")
         for process in (daphne, worker):
             stack.stop(process)
 
