@@ -67,3 +67,14 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
 		{ echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run
+
+## Load test: the stack (DB=postgres|sqlite, Redis when reachable, Daphne + worker) seeded at SCALE, locust
+## headless for DURATION; results in reports/ (performance.md, locust.html, CSVs, latency.png).
+USERS      ?= 20
+SPAWN_RATE ?= 5
+DURATION   ?= 60s
+DB         ?= postgres
+.PHONY: loadtest
+loadtest: install
+	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) \
+		--scale $(SCALE) --db $(DB)

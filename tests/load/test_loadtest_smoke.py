@@ -1,0 +1,58 @@
+"""`make loadtest` end to end, small and short: the stack starts, every role's scripted calls succeed against the
+real API (a contract change breaks this), the chat socket delivers, and the report is written with its figures."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from tests.load.sampler import ProcSampler
+
+
+@pytest.mark.slow
+def test_loadtest_runs_and_reports(tmp_path):
+    reports = tmp_path / "reports"
+    options = ["--db", "sqlite", "--users", "6", "--spawn-rate", "6", "--duration", "30s", "--reports", str(reports)]
+    result = subprocess.run(
+        [sys.executable, "tests/load/run_loadtest.py", *options],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "LOADTEST_ONE_EACH": "1"},
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = (reports / "performance.md").read_text()
+    total = re.search(r"\| total \| (\d+) requests, (\d+) failures", report)
+    assert total, report[:2000]
+    assert int(total[1]) > 20, report
+    assert int(total[2]) == 0, report
+    for row in (
+        r"\| `POST /api/auth/login/` \| < 200 \| [1-9]",
+        r"\| `GET /api/health/` \| < 50 \| [1-9]",
+        r"\| WS \| `message.send → message.new \(delivery\)` \| [1-9]",
+        r"\| `GET /api/admin/users/` \| < 300 \| [1-9]",
+        r"\| \*\*all requests\*\* \|",
+        r"\| daphne \| [\d.]+ MiB \| [\d.]+ MiB \|",
+    ):
+        assert re.search(row, report), row
+    # Query counts come from a successful replay (no "(replay 4xx)" next to the list endpoints of table 1.1).
+    assert re.search(r"\| `GET /api/materials/` \|[^\n]*\| \d+ \| (PASS|FAIL) \|", report)
+    for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "latency.png"):
+        assert (reports / name).stat().st_size > 0, name
+
+
+def test_sampler_measures_cpu_and_memory_of_a_process():
+    burner = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<2: pass"])
+    sampler = ProcSampler({"burner": burner.pid}, interval=0.2)
+    sampler.start()
+    burner.wait()
+    sampler.stop()
+    proc = sampler.summary()["processes"]["burner"]
+    # The machine may be busy: the burner gets some CPU, not necessarily a whole core.
+    assert proc["cpu_seconds"] > 0.05
+    assert proc["cpu_mean_percent"] > 2
+    assert proc["rss_peak_mib"] > 1
