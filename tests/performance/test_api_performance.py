@@ -34,6 +34,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from chat.models import ChatRoom, Message, Participant
@@ -194,11 +195,7 @@ def timed(send: Callable[[], object], *, expect: int, repeat: int = REPEAT, warm
 
 
 def client_of(seeded: Seeded, role: str | None):
-    if role is None:
-        from rest_framework.test import APIClient
-
-        return APIClient()
-    return client_for(seeded.users[role])
+    return APIClient() if role is None else client_for(seeded.users[role])
 
 
 def queries_for(client, path: str, page_size: int) -> tuple[int, int]:
@@ -465,8 +462,6 @@ def error_timing(record_property, send: Callable[[], object], status: int) -> di
 
 
 def test_invalid_token_401(seeded, record_property):
-    from rest_framework.test import APIClient
-
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 64)
     body = error_timing(record_property, lambda: client.get("/api/profile/me/"), 401)
