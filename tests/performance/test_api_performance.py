@@ -10,6 +10,8 @@ benchmark, not asserted more tightly.
 - Response times: median of repeated calls through the Django test client (the whole middleware, DRF and
   database stack in process, no network). A median above its target is measured again, at most three times:
   a burst of load from other processes passes, an endpoint that is slow stays slow in every measurement.
+  The figures carry the 1-minute load average: wall-clock times grow with it (measured here: medians 3-10x
+  the quiet figures at a load of 14 on 2 cores, where the report's targets stop holding).
 - Concurrency: real HTTP against a Daphne process serving this test database, from threads (the sequential
   calls through the test client).
 - Query counts: `CaptureQueriesContext` on the lists with 1 and with 50 items per page.
@@ -17,6 +19,7 @@ benchmark, not asserted more tightly.
 
 import io
 import json
+import os
 import sqlite3
 import statistics
 import threading
@@ -254,7 +257,7 @@ def test_response_time(name, seeded, record_property):
             lambda: client.get(f"{path}?page_size=100"), expect=200, target=PAGINATION_TARGET_MS, repeat=5, warmup=0
         )
         measured |= {"items": body["count"], "page100_median_ms": page[-1], "page100_target_ms": PAGINATION_TARGET_MS}
-    measured["payload_bytes"] = len(largest.content)
+    measured |= {"payload_bytes": len(largest.content), "load_average": os.getloadavg()[0]}
     figures(record_property, **measured)
     assert medians[-1] < TARGET_MS[name], medians
     if is_list:
@@ -342,11 +345,11 @@ def test_sequential_profile_calls(seeded, record_property):
     """5 consecutive GET /api/profile/me/: the slowest within 2x of the fastest. Sequential calls need no server:
     they go through the test client, in this thread, which keeps other processes' scheduling out of the figure
     as far as it can be. A busy machine can still spoil a round of five with one hiccup; a systematic drift (a
-    cold path per call, growth from call to call) spoils every round: up to 5 rounds, one must be consistent."""
+    cold path per call, growth from call to call) spoils every round: up to 10 rounds, one must be consistent."""
     client = client_of(seeded, Role.STUDENT)
     assert client.get("/api/profile/me/").json()["email"] == seeded.users[Role.STUDENT].email
     ratios = []
-    for _ in range(5):
+    for _ in range(10):
         times = timed(lambda: client.get("/api/profile/me/"), expect=200, repeat=5, warmup=1)
         ratios.append(max(times) / min(times))
         if ratios[-1] < 2:
@@ -356,6 +359,7 @@ def test_sequential_profile_calls(seeded, record_property):
         times_ms=[round(t, 2) for t in times],
         max_over_min=ratios[-1],
         round_ratios=[round(r, 2) for r in ratios],
+        load_average=os.getloadavg()[0],
     )
     assert ratios[-1] < 2, ratios
 
