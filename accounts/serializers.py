@@ -22,6 +22,9 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.CharField(source="full_name")
 
 
+USER_BRIEF = UserBriefSerializer()
+
+
 class StudentProfileSerializer(serializers.Serializer):
     grade = serializers.IntegerField(allow_null=True)
     goal = serializers.CharField()
@@ -52,7 +55,7 @@ class ParentProfileSerializer(serializers.Serializer):
 
     @extend_schema_field(UserBriefSerializer(many=True))
     def get_children(self, profile):
-        return UserBriefSerializer([child.user for child in profile.user.children_profiles.all()], many=True).data
+        return [USER_BRIEF.to_representation(child.user) for child in profile.user.children_profiles.all()]
 
 
 PROFILE_SERIALIZERS = {
@@ -60,6 +63,13 @@ PROFILE_SERIALIZERS = {
     Role.TEACHER: ("teacher_profile", TeacherProfileSerializer),
     Role.TUTOR: ("tutor_profile", TutorProfileSerializer),
     Role.PARENT: ("parent_profile", ParentProfileSerializer),
+}
+
+
+# One instance per profile serializer, reused for every row: constructing a serializer per row binds all its
+# fields again, which dominated the admin users list (profiled). `to_representation` keeps no state.
+PROFILE_REPRESENTERS = {
+    role: (related_name, serializer_class()) for role, (related_name, serializer_class) in PROFILE_SERIALIZERS.items()
 }
 
 
@@ -89,11 +99,11 @@ class UserSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "nullable": True})
     def get_profile(self, user):
-        related_name, serializer = PROFILE_SERIALIZERS.get(user.role, (None, None))
+        related_name, representer = PROFILE_REPRESENTERS.get(user.role, (None, None))
         if related_name is None:
             return None
         profile = getattr(user, related_name, None)
-        return serializer(profile).data if profile is not None else None
+        return representer.to_representation(profile) if profile is not None else None
 
 
 # --- Input -----------------------------------------------------------------------------------------------
