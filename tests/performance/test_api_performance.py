@@ -119,7 +119,8 @@ def _volume(users: dict[str, User]) -> None:
         MaterialFactory(
             author=teacher, subject=subject, assigned_to=[student, classmates[i], classmates[(i + 1) % VOLUME]]
         )
-    first = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    # Years ahead, clear of the seeded timetable (the teacher's lessons may not overlap on PostgreSQL).
+    first = (timezone.now() + timedelta(days=5 * 365)).replace(minute=0, second=0, microsecond=0)
     for i in range(VOLUME):
         make_lesson(enrollment, start=first + timedelta(hours=2 * i), topic=f"Lesson {i}")
     assignments = [AssignmentFactory(teacher=teacher, subject=subject) for _ in range(VOLUME)]
