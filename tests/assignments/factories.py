@@ -9,21 +9,15 @@ from django.utils import timezone
 
 from assignments import services
 from assignments.models import Assignment, AssignmentStatus
-from materials.models import Enrollment, Subject
+from materials.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
+from tests.materials.factories import SubjectFactory
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-class SubjectFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Subject
-
-    name = factory.Sequence(lambda n: f"Subject {n}")
 
 
 def enroll(student, teacher, subject, *, is_active: bool = True) -> Enrollment:

@@ -3,15 +3,9 @@
 import factory
 
 from chat.models import ChatRoom, Participant, RoomKind
-from materials.models import Enrollment, Subject
+from materials.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
-
-
-class SubjectFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Subject
-
-    name = factory.Sequence(lambda n: f"Subject {n}")
+from tests.materials.factories import SubjectFactory
 
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):

@@ -2,18 +2,11 @@
 
 from datetime import datetime, timedelta
 
-import factory
 from django.utils import timezone
 
 from materials.models import Enrollment, Subject
 from scheduling.models import Lesson, LessonStatus
-
-
-class SubjectFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Subject
-
-    name = factory.Sequence(lambda n: f"Subject {n}")
+from tests.materials.factories import SubjectFactory
 
 
 def enroll(student, teacher, subject: Subject | None = None, *, is_active: bool = True) -> Enrollment:
