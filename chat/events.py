@@ -14,6 +14,7 @@ clients resynchronize by id.
 """
 
 import asyncio
+import functools
 import json
 from collections.abc import Iterable
 
@@ -43,12 +44,18 @@ def message_json(message) -> str:
     """The message as JSON, serialized once per stored state: a send's broadcast and its ack share it."""
     cached = getattr(message, "_event_json", None)
     if cached is None or cached[0] != (message.text, message.edited_at, message.deleted_at):
-        from chat.serializers import MessageSerializer
-
-        data = json.dumps(MessageSerializer(message).data, separators=(",", ":"), ensure_ascii=False)
+        data = json.dumps(_message_serializer().to_representation(message), separators=(",", ":"), ensure_ascii=False)
         cached = ((message.text, message.edited_at, message.deleted_at), data)
         message._event_json = cached
     return cached[1]
+
+
+@functools.cache
+def _message_serializer():
+    """One serializer for every event: building its fields per message cost more than serializing."""
+    from chat.serializers import MessageSerializer
+
+    return MessageSerializer()
 
 
 def message_event_text(event_type: str, message) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.errors import ChatError, ChatErrorCode
 from chat.events import event_text, message_event_text, room_event_on_commit
-from chat.locks import room_for_update
+from chat.locks import membership_locking_room, room_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import subject_room_key
 from materials.files import check_upload, delete_file_on_commit
@@ -58,26 +58,19 @@ def message_post(
     """Store a message and broadcast it after commit. Idempotent by `(sender, client_id)`: a repeated send
     returns the stored message and `created=False`, and broadcasts nothing.
 
-    This is the hot path of the chat: six statements (lock, members, duplicate check, insert, room update,
-    commit), no savepoint."""
+    This is the hot path of the chat: three statements and the commit. The membership check locks the room
+    (ids within a room are then handed out in commit order, chat/locks.py); a repeated `client_id` is caught by
+    its unique constraint rather than looked up before every insert."""
     _text_check(text, required=attachment is None)
     if attachment is not None:
         check_upload(attachment, field="attachment")
     try:
         with transaction.atomic():
-            room = room_for_update(room_id)
-            if room is None:
-                raise _room_not_found()
-            read_only = Participant.objects.filter(room_id=room_id, user=sender).values_list("read_only", flat=True)
-            read_only = next(iter(read_only), None)
+            read_only = membership_locking_room(room_id, sender.pk)
             if read_only is None:
                 raise _room_not_found()
             if read_only:
                 raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
-            # Under the room lock, a retry of a send into this room finds the first one committed.
-            existing = _existing_send(sender, client_id, room_id)
-            if existing is not None:
-                return existing, False
             if reply_to_id is not None and not Message.objects.filter(pk=reply_to_id, room_id=room_id).exists():
                 raise ChatError(
                     "The message replied to is not in this room.",
@@ -85,7 +78,7 @@ def message_post(
                     fields={"reply_to": ["Not found."]},
                 )
             message = Message.objects.create(
-                room=room,
+                room_id=room_id,
                 sender=sender,
                 text=text,
                 client_id=client_id,
@@ -93,11 +86,10 @@ def message_post(
                 attachment=attachment,
                 attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
             )
-            _room_touch(room, message)
-            room_event_on_commit(room.pk, message_event_text("message.new", message))
+            _room_touch(room_id, message)
+            room_event_on_commit(room_id, message_event_text("message.new", message))
     except IntegrityError:
-        # Only a concurrent send with the same client_id into another room gets here (that one holds another
-        # room's lock): answer as for any reuse of a client_id.
+        # The (sender, client_id) constraint: this is a repeated send, answered with the stored message.
         existing = _existing_send(sender, client_id, room_id)
         if existing is None:
             raise
@@ -113,7 +105,7 @@ def system_message_post(*, room: ChatRoom, text: str) -> Message:
         if locked is None:
             raise _room_not_found()
         message = Message.objects.create(room=locked, sender=None, text=text)
-        _room_touch(locked, message)
+        _room_touch(locked.pk, message)
         room_event_on_commit(locked.pk, message_event_text("message.new", message))
     return message
 
@@ -128,10 +120,8 @@ def system_message_post_to_subject_rooms(
     return [system_message_post(room=room, text=text) for room in rooms]
 
 
-def _room_touch(room: ChatRoom, message: Message) -> None:
-    room.last_message = message
-    room.last_activity_at = message.created_at
-    room.save(update_fields=["last_message", "last_activity_at"])
+def _room_touch(room_id: int, message: Message) -> None:
+    ChatRoom.objects.filter(pk=room_id).update(last_message=message, last_activity_at=message.created_at)
 
 
 def _own_message_for_update(user: User, message_id: int) -> Message:

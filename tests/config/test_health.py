@@ -103,7 +103,10 @@ def test_other_paths_over_asgi_reach_django():
 @pytest.mark.django_db
 def test_readiness_names_a_failing_channel_layer(api_client, settings):
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
     }
     from channels.layers import channel_layers
 
