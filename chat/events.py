@@ -3,10 +3,10 @@
 Group layout, chosen by measurement (README "Chat"): one group per room, which every socket of every member
 joins (at connect, and on `chat.membership` events when someone joins or leaves a room), plus one group per
 user for events addressed to people rather than rooms (presence, membership changes). A room event is one
-`group_send` to one group: the Redis layer stores it once per server process, whose receive loop hands it to
-all of that process's sockets. With a group per user, the same broadcast into a 50-member room cost 50
-`group_send`s (four Redis round trips each), 50 messages into each process's single inbox, which overflowed
-its capacity (lost deliveries) and capped throughput near 50 deliveries/s per process.
+`group_send` to one group: with the Redis pub/sub layer, one PUBLISH that each server process receives once and
+hands to its own sockets in the room. With a group per user, the same broadcast into a 50-member room cost 50
+`group_send`s, and with the list-based layer 50 entries in each process's single inbox, which overflowed its
+capacity (lost deliveries) and capped throughput near 50 deliveries/s per process.
 
 Every event is JSON text built once by its producer; consumers forward it as-is, so a delivery costs no
 serialization. The layer is at-most-once: everything that matters is in the database with an id, and
