@@ -15,7 +15,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
-from chat import presence, selectors, services
+from chat import presence, selectors, services, sessions
 from chat.errors import ChatErrorCode
 from chat.events import TYPING_TYPE, ack_text, deliver_to_room, deliver_to_users, event_text, room_group, user_group
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Participant
@@ -73,8 +73,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.user, came_online, co_members, online, room_ids = opened
+        self.user, came_online, co_members, online, room_ids, token_digest = opened
         self.user_id = self.user.pk
+        sessions.register(self, self.user_id, token_digest)
         self.room_ids = set(room_ids)
         self.typing_sent: dict[int, float] = {}
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
@@ -86,18 +87,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=True))
 
     def _open(self, ticket: str):
-        user_id = ticket_consume(ticket)
-        user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
+        issued = ticket_consume(ticket)
+        if issued is None:
+            return None
+        user_id, token_digest = issued
+        if token_digest is not None and not sessions.session_is_valid(user_id, token_digest):
+            return None  # the session was revoked between the ticket and the socket
+        user = User.objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             return None
         came_online = presence.presence_connect(user.pk)
         co_members = selectors.co_member_ids(user.pk)
         online = presence.online_among(co_members) if co_members else set()
-        return user, came_online, co_members, online, selectors.room_ids_of(user.pk)
+        return user, came_online, co_members, online, selectors.room_ids_of(user.pk), token_digest
 
     async def disconnect(self, code):
         if self.user_id is None:
             return
+        sessions.unregister(self)
         groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]
         await asyncio.gather(*(self.channel_layer.group_discard(group, self.channel_name) for group in groups))
         went_offline, co_members = await database_sync_to_async(self._close)()

@@ -136,4 +136,6 @@ class WsTicketView(APIView):
 
     @extend_schema(request=None, responses=TicketSerializer)
     def post(self, request):
-        return Response({"ticket": ticket_issue(user_id=request.user.pk), "expires_in": TICKET_TTL_SECONDS})
+        digest = getattr(request.auth, "digest", None)  # the knox session, so that its revocation closes the socket
+        ticket = ticket_issue(user_id=request.user.pk, token_digest=digest)
+        return Response({"ticket": ticket, "expires_in": TICKET_TTL_SECONDS})

@@ -139,6 +139,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # Tests use a file, not Django's default shared-cache in-memory database: there a read that meets another
+    # connection's open write fails at once ("database table is locked"; no busy timeout applies), which made
+    # tests with concurrent sockets flaky. A WAL file behaves as production does: readers never wait for writers.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "db.sqlite3-test")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer ------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""Closing the sockets of revoked sessions and deactivated users within a minute (SECURITY.md "Real-time").
+
+A socket remembers the session its ticket was issued for (the knox token's digest, a hash, never the token).
+Each server process keeps its open sockets here, and one task per process checks all of them every
+`CHAT_SESSION_CHECK_SECONDS` (default 30) with one query per 1 000 sockets, closing with 4401 those whose token
+was revoked (logout, logout-all, password change, reset, the admin) or has expired, or whose user was
+deactivated. Polling rather than events: a revocation can come from any code path or straight from the
+database, and the channel layer is at most once; checking every socket of a process costs one indexed query.
+The task runs only while the process has sockets open.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from knox.models import AuthToken
+
+from accounts.models import User
+
+CLOSE_REVOKED = 4401
+CHUNK = 1000
+
+# Per process: socket (consumer) -> (user id, token digest or None when the ticket named no token).
+_sockets: dict[object, tuple[int, str | None]] = {}
+_task: asyncio.Task | None = None
+
+
+def check_interval() -> float:
+    return float(getattr(settings, "CHAT_SESSION_CHECK_SECONDS", 30))
+
+
+def session_is_valid(user_id: int, digest: str | None) -> bool:
+    """At connect: the user is active and, when the ticket names a session, that session is live."""
+    return bool(_valid_keys({(user_id, digest)}))
+
+
+def register(socket, user_id: int, digest: str | None) -> None:
+    global _task
+    _sockets[socket] = (user_id, digest)
+    loop = asyncio.get_running_loop()
+    if _task is None or _task.done() or _task.get_loop() is not loop:
+        _task = loop.create_task(_check_while_open())
+
+
+def unregister(socket) -> None:
+    _sockets.pop(socket, None)
+
+
+async def _check_while_open() -> None:
+    while _sockets:
+        await asyncio.sleep(check_interval())
+        await close_revoked()
+
+
+async def close_revoked() -> int:
+    """Close every open socket of this process whose session or user is no longer valid; how many were closed."""
+    open_now = dict(_sockets)
+    if not open_now:
+        return 0
+    valid = await database_sync_to_async(_valid_keys)(set(open_now.values()))
+    closed = 0
+    for socket, key in open_now.items():
+        if key not in valid and socket in _sockets:
+            unregister(socket)
+            with contextlib.suppress(Exception):  # the socket may be closing on its own meanwhile
+                await socket.close(code=CLOSE_REVOKED)
+            closed += 1
+    return closed
+
+
+def _valid_keys(keys: Iterable[tuple[int, str | None]]) -> set[tuple[int, str | None]]:
+    keys = set(keys)
+    now = timezone.now()
+    live = Q(user__is_active=True) & (Q(expiry__isnull=True) | Q(expiry__gt=now))
+    digests = sorted({digest for _, digest in keys if digest})
+    valid_tokens: set[tuple[int, str]] = set()
+    for start in range(0, len(digests), CHUNK):
+        rows = AuthToken.objects.filter(live, digest__in=digests[start : start + CHUNK])
+        valid_tokens.update(rows.values_list("user_id", "digest"))
+    users = sorted({user_id for user_id, digest in keys if not digest})
+    active_users: set[int] = set()
+    for start in range(0, len(users), CHUNK):
+        rows = User.objects.filter(is_active=True, pk__in=users[start : start + CHUNK])
+        active_users.update(rows.values_list("pk", flat=True))
+    return {
+        (user_id, digest)
+        for user_id, digest in keys
+        if ((user_id, digest) in valid_tokens if digest else user_id in active_users)
+    }
