@@ -78,3 +78,9 @@ DB         ?= postgres
 loadtest: install
 	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) \
 		--scale $(SCALE) --db $(DB)
+
+## Scaling (issue 9): p95 and query counts of the list endpoints on `large` against `small` (PostgreSQL; databases
+## thebot_scaling_<scale> are seeded once and kept). Options: SCALES, SCALING_REQUESTS, SCALING_PG_URL (bench/scaling.py).
+.PHONY: bench-scaling
+bench-scaling: install
+	$(BIN)/python -m bench.scaling

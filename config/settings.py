@@ -180,7 +180,7 @@ PERIODIC_TASKS: dict[str, dict] = {}
 # --- Auth ----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "config.hashers.Argon2PasswordHasher",  # OWASP parameters (config/hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -267,35 +267,37 @@ def test_response_time(name, seeded, record_property):
 
 
 def test_response_time_login(seeded, record_property, settings):
-    """Login against table 1.1 (200 ms) with the suite's fast password hash: the endpoint's own cost. A login
-    with the project's Argon2 hash is recorded beside it, with the bare verification it spends most of its time
-    in: that cost is a security parameter, slow on purpose and as slow as the machine is busy, so not asserted."""
+    """Login against table 1.1 (200 ms), with the project's Argon2id hash (config/hashers.py: OWASP's m=19 MiB,
+    t=2, p=1, ~30 ms here; Django's defaults cost ~255 ms and could not meet the target). The same login with the
+    suite's fast hash is recorded beside it: the endpoint's own cost without the hash."""
     client = client_of(seeded, None)
-    fast = median_ms(
+    fast = timed(
         lambda: client.post("/api/auth/login/", {"email": PERF_LOGIN_EMAIL, "password": PERF_LOGIN_PASSWORD}),
         expect=200,
-        target=TARGET_MS["login"],
     )
     settings.PASSWORD_HASHERS = PRODUCTION_HASHERS
     student = User.objects.get(pk=seeded.users[Role.STUDENT].pk)
-    argon2 = timed(
+    student.set_password(seeded.password)  # hashed with the project's parameters, as the next login would do
+    student.save(update_fields=["password"])
+    argon2 = median_ms(
         lambda: client.post("/api/auth/login/", {"email": student.email, "password": seeded.password}),
         expect=200,
-        repeat=3,
-        warmup=0,
+        target=TARGET_MS["login"],
+        repeat=5,
+        warmup=1,
     )
     start = time.perf_counter()
     assert student.check_password(seeded.password)
     verify_ms = (time.perf_counter() - start) * 1000
     figures(
         record_property,
-        median_ms=fast[-1],
+        median_ms=argon2[-1],
         target_ms=TARGET_MS["login"],
-        measurements=len(fast),
-        argon2_login_median_ms=statistics.median(argon2),
+        measurements=len(argon2),
         argon2_verify_ms=verify_ms,
+        fast_hash_login_median_ms=statistics.median(fast),
     )
-    assert fast[-1] < TARGET_MS["login"], fast
+    assert argon2[-1] < TARGET_MS["login"], argon2
 
 
 # --- 3. Concurrent requests (report section 3.1), real HTTP against Daphne: 3 tests -------------------------
