@@ -1,13 +1,14 @@
 """`make bench-scaling`: does a list endpoint stay as fast on `large` data as on `small`? (issue 9)
 
-For each scale (SCALES, default "small,large") a PostgreSQL database `thebot_scaling_<scale>` is created, migrated
-and seeded with `seed_demo` once (kept afterwards: seeding is idempotent, so a rerun measures at once; drop the
-databases to reseed). Then Daphne serves it pinned to core 0 while this process, pinned to core 1, sends
-SCALING_REQUESTS (default 300) sequential requests per list endpoint on one keep-alive connection as the demo
-user of the role, after a warm-up: p50 and p95 per endpoint. Queries per endpoint are counted in a subprocess
-against the same database (Django's test client under `CaptureQueriesContext`, a real token, so the token
-lookup counts). Prints a table and writes `reports/scaling.md`. Target: p95 on large within 1.3x of small, with
-identical query counts.
+For each scale (SCALES, default "small,large") a PostgreSQL database `thebot_scaling_<scale>` is created,
+migrated and seeded once with `seed_demo` and `bench.data` (full pages of 20 for the demo teacher and admin),
+and kept: seeding is idempotent, so a rerun measures at once (drop the databases to reseed). Then one Daphne per
+scale serves its database, all pinned to core 0, while this process, pinned to core 1, sends SCALING_REQUESTS
+(default 500) sequential requests per list endpoint and scale on one keep-alive connection as the demo user of
+the role, after a warm-up, in rounds alternating between the scales: p50 and p95 per endpoint. Queries per
+endpoint are counted in a subprocess against the same database (Django's test client under
+`CaptureQueriesContext`, a real token, so the token lookup counts). Prints a table and writes
+`reports/scaling.md`. Target: p95 on large within 1.3x of small, with identical query counts.
 
 Environment: SCALING_PG_URL (default postgres://postgres@127.0.0.1:5432), SCALES, SCALING_REQUESTS,
 SCALING_WARMUP (50), SCALING_REDIS_URL (optional: the cache on Redis, as production).
@@ -28,7 +29,7 @@ BIN = Path(sys.executable).parent
 WORK = ROOT / "var" / "bench"
 PG_URL = os.environ.get("SCALING_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 SCALES = [scale.strip() for scale in os.environ.get("SCALES", "small,large").split(",") if scale.strip()]
-REQUESTS = int(os.environ.get("SCALING_REQUESTS", "300"))
+REQUESTS = int(os.environ.get("SCALING_REQUESTS", "500"))
 WARMUP = int(os.environ.get("SCALING_WARMUP", "50"))
 RATIO_TARGET = 1.3
 
@@ -71,6 +72,9 @@ def prepare(scale: str) -> dict:
     started = time.monotonic()
     for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--scale", scale, "--output", str(logins)]):
         subprocess.run([str(BIN / "python"), "manage.py", *command], cwd=ROOT, env=env, check=True)  # noqa: S603
+    # Full pages for the demo teacher and admin at every scale (as `make bench`), so that both scales serialize
+    # the same number of rows and only the data around them differs.
+    subprocess.run([str(BIN / "python"), "-m", "bench.data"], cwd=ROOT, env=env, check=True)  # noqa: S603
     print(f"[{scale}] database ready in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return json.loads(logins.read_text())["logins"]
 
@@ -92,52 +96,86 @@ def _env(scale: str) -> dict:
     return env
 
 
-def measure(scale: str, logins: dict) -> dict:
+ROUNDS = 5  # the requests of an endpoint are split into rounds that alternate between the scales
+
+
+def measure(logins: dict[str, dict]) -> dict[str, dict]:
+    """Timings of every endpoint at every scale. One Daphne per scale, all pinned to core 0 and running at once
+    (an idle one costs nothing); each endpoint's requests alternate between them in rounds, so a change in the
+    machine's load (PostgreSQL is not pinned) hits every scale alike."""
     from bench.run import free_port, wait_until_up
 
-    port = free_port()
-    command = ["taskset", "-c", "0", str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    with open(WORK / f"scaling-{scale}-daphne.log", "ab") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=_env(scale), stdout=log, stderr=log)  # noqa: S603
-        try:
+    servers, logs = {}, []
+    try:
+        for scale in logins:
+            port = free_port()
+            command = [
+                "taskset",
+                "-c",
+                "0",
+                str(BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "config.asgi:application",
+            ]
+            logs.append(open(WORK / f"scaling-{scale}-daphne.log", "ab"))  # noqa: SIM115 - closed below
+            server = subprocess.Popen(command, cwd=ROOT, env=_env(scale), stdout=logs[-1], stderr=logs[-1])  # noqa: S603
+            servers[scale] = (port, server)
             wait_until_up(port, server)
-            return _timings(f"http://127.0.0.1:{port}", logins)
-        finally:
+        return _timings({scale: f"http://127.0.0.1:{port}" for scale, (port, _) in servers.items()}, logins)
+    finally:
+        for _, server in servers.values():
             server.terminate()
             server.wait(10)
+        for log in logs:
+            log.close()
 
 
-def _timings(base: str, logins: dict) -> dict:
-    results = {}
-    with httpx.Client(base_url=base, timeout=30) as client:
-        tokens = {}
-        for who in {who for _, who, _ in ENDPOINTS}:
-            response = client.post("/api/auth/login/", json={k: logins[who][k] for k in ("email", "password")})
-            response.raise_for_status()
-            tokens[who] = response.json()["token"]
-        for label, who, path in ENDPOINTS:
-            headers = {"Authorization": f"Token {tokens[who]}"}
-            if "{room}" in path:
-                rooms = client.get("/api/chat/rooms/", headers=headers).json()["results"]
-                path = path.format(room=rooms[0]["id"])
-            for _ in range(WARMUP):
-                client.get(path, headers=headers).raise_for_status()
-            samples, size = [], 0
-            for _ in range(REQUESTS):
-                started = time.perf_counter()
-                response = client.get(path, headers=headers)
-                samples.append((time.perf_counter() - started) * 1000)
+def _timings(bases: dict[str, str], logins: dict[str, dict]) -> dict[str, dict]:
+    clients = {scale: httpx.Client(base_url=base, timeout=30) for scale, base in bases.items()}
+    try:
+        headers, paths = {}, {}
+        for scale, client in clients.items():
+            for who in {who for _, who, _ in ENDPOINTS}:
+                credentials = {key: logins[scale][who][key] for key in ("email", "password")}
+                response = client.post("/api/auth/login/", json=credentials)
                 response.raise_for_status()
-                size = len(response.content)
-            samples.sort()
-            results[label] = {
-                "path": path,
-                "p50": statistics.median(samples),
-                "p95": samples[int(0.95 * (len(samples) - 1))],
-                "bytes": size,
-            }
-            print(f"  {label:20} p50 {results[label]['p50']:6.2f} ms  p95 {results[label]['p95']:6.2f} ms", flush=True)
-    return results
+                headers[scale, who] = {"Authorization": f"Token {response.json()['token']}"}
+            for label, who, path in ENDPOINTS:
+                if "{room}" in path:
+                    rooms = client.get("/api/chat/rooms/", headers=headers[scale, who]).json()["results"]
+                    path = path.format(room=rooms[0]["id"])
+                paths[scale, label] = path
+        results: dict[str, dict] = {scale: {} for scale in clients}
+        for label, who, _ in ENDPOINTS:
+            samples: dict[str, list[float]] = {scale: [] for scale in clients}
+            for scale, client in clients.items():
+                for _ in range(WARMUP):
+                    client.get(paths[scale, label], headers=headers[scale, who]).raise_for_status()
+            for _ in range(ROUNDS):
+                for scale, client in clients.items():
+                    for _ in range(REQUESTS // ROUNDS):
+                        started = time.perf_counter()
+                        response = client.get(paths[scale, label], headers=headers[scale, who])
+                        samples[scale].append((time.perf_counter() - started) * 1000)
+                        response.raise_for_status()
+            for scale, values in samples.items():
+                values.sort()
+                results[scale][label] = {
+                    "path": paths[scale, label],
+                    "p50": statistics.median(values),
+                    "p95": values[int(0.95 * (len(values) - 1))],
+                    "items": len(response.json().get("results", [])),
+                }
+            line = "  ".join(f"{scale} p50 {r[label]['p50']:6.2f} p95 {r[label]['p95']:6.2f} ms"
+                             for scale, r in results.items())  # fmt: skip
+            print(f"  {label:20} {line}", file=sys.stderr, flush=True)
+        return results
+    finally:
+        for client in clients.values():
+            client.close()
 
 
 def count_queries(scale: str, logins: dict, paths: dict[str, str]) -> dict:
@@ -213,13 +251,13 @@ def report(figures: dict) -> str:
 def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     os.sched_setaffinity(0, {1})
+    logins = {scale: prepare(scale) for scale in SCALES}
+    print(f"timing {len(ENDPOINTS)} endpoints at {', '.join(SCALES)}", file=sys.stderr, flush=True)
+    timings = measure(logins)
     figures = {}
     for scale in SCALES:
-        logins = prepare(scale)
-        print(f"[{scale}] timing {len(ENDPOINTS)} endpoints", file=sys.stderr, flush=True)
-        timings = measure(scale, logins)
-        counted = count_queries(scale, logins, {label: t["path"] for label, t in timings.items()})
-        figures[scale] = {"timings": timings, **counted}
+        counted = count_queries(scale, logins[scale], {label: t["path"] for label, t in timings[scale].items()})
+        figures[scale] = {"timings": timings[scale], **counted}
     text = report(figures)
     print(text)
     reports = ROOT / "reports"

@@ -89,6 +89,9 @@ class Invoice(models.Model):
             models.Index(fields=["parent", "status"], name="idx_invoice_parent_status"),
             models.Index(fields=["due_date", "status"], name="idx_invoice_due_status"),
             models.Index(fields=["student", "-created_at"], name="idx_invoice_student_date"),
+            # The lists of a tutor and of a parent, newest first: a page is read in index order and stops at 20.
+            models.Index(fields=["tutor", "-created_at", "-id"], name="idx_invoice_tutor_list"),
+            models.Index(fields=["parent", "-created_at", "-id"], name="idx_invoice_parent_list"),
             # Most invoices have neither: index only the rows where the column is set.
             models.Index(fields=["payment"], name="idx_invoice_payment", condition=Q(payment__isnull=False)),
             models.Index(

