@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP goes to Django (liveness answered up front), `/ws/` to Channels."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -21,3 +22,13 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# Everything loaded so far (Django, the apps, every view and serializer module behind the URLconf) lives as
+# long as the process: take it out of the garbage collector's full passes. Measured under `make loadtest`: the
+# full collections over it stalled the server ~200 ms every half minute (p99 of every endpoint); a full pass
+# over the loaded process took 77 ms before `freeze`, 0.006 ms after.
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018 - import every view module now, not on the first request
+gc.collect()
+gc.freeze()
