@@ -14,7 +14,6 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.models import User
 from chat import presence, selectors, services, sessions
 from chat.errors import ChatErrorCode
 from chat.events import TYPING_TYPE, ack_text, deliver_to_room, deliver_to_users, event_text, room_group, user_group
@@ -91,9 +90,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if issued is None:
             return None
         user_id, token_digest = issued
-        if token_digest is not None and not sessions.session_is_valid(user_id, token_digest):
-            return None  # the session was revoked between the ticket and the socket
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = sessions.session_user(user_id, token_digest)  # None also when the session was revoked meanwhile
         if user is None:
             return None
         came_online = presence.presence_connect(user.pk)

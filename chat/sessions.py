@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -33,9 +33,16 @@ def check_interval() -> float:
     return float(getattr(settings, "CHAT_SESSION_CHECK_SECONDS", 30))
 
 
-def session_is_valid(user_id: int, digest: str | None) -> bool:
-    """At connect: the user is active and, when the ticket names a session, that session is live."""
-    return bool(_valid_keys({(user_id, digest)}))
+def _live_tokens():
+    return AuthToken.objects.filter(Q(user__is_active=True) & (Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())))
+
+
+def session_user(user_id: int, digest: str | None) -> User | None:
+    """At connect, in one query: the user, when active and, if the ticket names a session, that session is live."""
+    users = User.objects.filter(pk=user_id, is_active=True)
+    if digest is not None:
+        users = users.filter(Exists(_live_tokens().filter(user=OuterRef("pk"), digest=digest)))
+    return users.first()
 
 
 def register(socket, user_id: int, digest: str | None) -> None:
@@ -74,12 +81,10 @@ async def close_revoked() -> int:
 
 def _valid_keys(keys: Iterable[tuple[int, str | None]]) -> set[tuple[int, str | None]]:
     keys = set(keys)
-    now = timezone.now()
-    live = Q(user__is_active=True) & (Q(expiry__isnull=True) | Q(expiry__gt=now))
     digests = sorted({digest for _, digest in keys if digest})
     valid_tokens: set[tuple[int, str]] = set()
     for start in range(0, len(digests), CHUNK):
-        rows = AuthToken.objects.filter(live, digest__in=digests[start : start + CHUNK])
+        rows = _live_tokens().filter(digest__in=digests[start : start + CHUNK])
         valid_tokens.update(rows.values_list("user_id", "digest"))
     users = sorted({user_id for user_id, digest in keys if not digest})
     active_users: set[int] = set()
