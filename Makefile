@@ -69,14 +69,15 @@ bench: install
 	$(BIN)/python -m bench.run
 
 ## Load test: the stack (DB=postgres|sqlite, Redis when reachable, Daphne + worker) seeded at SCALE, locust
-## headless for DURATION; results in reports/ (performance.md, locust.html, CSVs, latency.png).
+## headless for DURATION after WARMUP seconds; results in reports/ (performance.md, locust.html, CSVs, latency.png).
 USERS      ?= 20
 SPAWN_RATE ?= 5
 DURATION   ?= 60s
+WARMUP     ?= 15
 DB         ?= postgres
 .PHONY: loadtest
 loadtest: install
-	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) \
+	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) --warmup $(WARMUP) \
 		--scale $(SCALE) --db $(DB)
 
 ## Scaling (issue 9): p95 and query counts of the list endpoints on `large` against `small` (PostgreSQL; databases

@@ -62,6 +62,12 @@ class Recorder:
     def __init__(self):
         self.buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         self.samples: dict[str, dict] = {}
+        self.warmup: dict | None = None
+
+    def reset(self, **warmup) -> None:
+        """End of the warm-up: the buckets start again (the samples, only replayed for query counts, are kept)."""
+        self.buckets.clear()
+        self.warmup = warmup
 
     @staticmethod
     def key(method: str, name: str) -> str:
@@ -89,7 +95,7 @@ class Recorder:
             }
 
     def dump(self, path: str, stats=None) -> None:
-        data = {"buckets": self.buckets, "samples": self.samples}
+        data = {"buckets": self.buckets, "samples": self.samples, "warmup": self.warmup}
         if stats is not None:
             data["final"] = final_stats(stats)
             data["failures"] = [
@@ -180,10 +186,11 @@ def pick(items: list):
     return random.choice(items) if items else None
 
 
-def log_in(user, role: str) -> bool:
-    """POST /api/auth/login/ with the next login of the role; sets the token header for the user's calls."""
+def log_in(user, role: str, login: dict | None = None) -> bool:
+    """POST /api/auth/login/ with `login` (default: the next login of the role); sets the token header for the
+    user's calls."""
     user.role = role
-    user.login = LOGINS.next(role)
+    user.login = login or LOGINS.next(role)
     user.auth_headers = {}
     data = call(
         user,

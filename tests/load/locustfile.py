@@ -9,6 +9,11 @@ mostly students reading; teachers writing; tutors chatting over a held WebSocket
 invoices and grades; a few admins listing users; one monitor polling the health endpoint like a load balancer.
 Expected outcomes of a busy system (a lesson slot taken meanwhile → 409 `lesson_conflict`, a submission graded
 meanwhile → 409) count as successes; every other non-2xx is a failure.
+
+`$LOADTEST_WARMUP` seconds (default 0) after the last user has spawned, locust's statistics and the recorder's
+buckets start again: the figures are the steady state, not the cold start where every user logs in and discovers
+its ids at once. Students, teachers and parents sign out and in again now and then, so logins are measured in
+the steady state too.
 """
 
 from __future__ import annotations
@@ -19,12 +24,38 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import gevent
 from load_common import RECORDER, call, error_code, log_in, pick, results
 from load_ws import ChatSocket
 from locust import FastHttpUser, between, constant_pacing, events, task
 from locust.exception import StopUser
 
 WAIT = between(float(os.environ.get("LOADTEST_WAIT_MIN", "0.5")), float(os.environ.get("LOADTEST_WAIT_MAX", "2")))
+WARMUP = float(os.environ.get("LOADTEST_WARMUP", "0"))
+
+
+_ENVIRONMENT: dict = {}
+
+
+@events.init.add_listener
+def _keep_environment(environment, **kwargs):
+    _ENVIRONMENT["current"] = environment
+
+
+@events.spawning_complete.add_listener
+def _warm_up(user_count, **kwargs):
+    """WARMUP seconds after the last spawn, statistics start again (the report says how much was skipped)."""
+    if WARMUP <= 0:
+        return
+    stats = _ENVIRONMENT["current"].runner.stats
+    spawned_at = time.time()
+
+    def end_warmup():
+        skipped = stats.total.num_requests
+        stats.reset_all()
+        RECORDER.reset(spawned_at=spawned_at, ended_at=time.time(), seconds=WARMUP, requests_skipped=skipped)
+
+    gevent.spawn_later(WARMUP, end_warmup)
 
 
 @events.request.add_listener
@@ -81,7 +112,19 @@ class RoleUser(FastHttpUser):
         self.rooms = results(self.get("/api/chat/rooms/")) or getattr(self, "rooms", [])
 
 
-class StudentUser(RoleUser):
+class SignsInAgain(RoleUser):
+    """A user who signs out and back in now and then (the token ends; a new one is issued)."""
+
+    abstract = True
+
+    @task(1)
+    def sign_in_again(self):
+        call(self, "POST", "/api/auth/logout/", ok=(204,))
+        if not log_in(self, self.role, login=self.login):
+            raise StopUser()
+
+
+class StudentUser(SignsInAgain):
     """Reads materials and lessons, records progress, hands in homework, chats over REST."""
 
     weight = 10
@@ -184,7 +227,7 @@ class StudentUser(RoleUser):
             )
 
 
-class TeacherUser(RoleUser):
+class TeacherUser(SignsInAgain):
     """Writes materials and assignments, schedules lessons in free slots, grades hand-ins."""
 
     weight = 3
@@ -398,7 +441,7 @@ class TutorUser(RoleUser):
         return False
 
 
-class ParentUser(RoleUser):
+class ParentUser(SignsInAgain):
     """Reads invoices (opening a sent one marks it viewed) and their children's grades."""
 
     weight = 3

@@ -85,9 +85,13 @@ def measure(samples: dict) -> dict:
         user = None
         if sample["email"]:
             user = User.objects.get(email=sample["email"])
-            if sample["email"] not in tokens:
-                tokens[sample["email"]] = AuthToken.objects.create(user)[1]
-            headers["HTTP_AUTHORIZATION"] = f"Token {tokens[sample['email']]}"
+            if key == "POST /api/auth/logout/":
+                token = AuthToken.objects.create(user)[1]  # a logout revokes it: never shared with other replays
+            else:
+                if sample["email"] not in tokens:
+                    tokens[sample["email"]] = AuthToken.objects.create(user)[1]
+                token = tokens[sample["email"]]
+            headers["HTTP_AUTHORIZATION"] = f"Token {token}"
         path, body = _fresh(sample, user)
         client = Client()
         data = json.dumps(body) if body is not None else None

@@ -57,7 +57,7 @@ def _share(row: list[int]) -> list[str]:
     return [f"{100 * n / total:.1f}%" if total else "-" for n in row]
 
 
-def chart(history: list[dict], path: Path, resources: dict) -> bool:
+def chart(history: list[dict], path: Path, resources: dict, measured_from: float | None = None) -> bool:
     """Aggregated p50/p95/p99 and RPS over time, p95 of each table-1.1 endpoint, and the server's CPU and RSS."""
     try:
         import matplotlib
@@ -104,6 +104,10 @@ def chart(history: list[dict], path: Path, resources: dict) -> bool:
     memory.set_ylabel("RSS, MiB")
     lines, more = server.get_legend_handles_labels(), memory.get_legend_handles_labels()
     server.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=7)
+    if measured_from is not None:
+        for axis in (top, bottom, server):
+            axis.axvline(measured_from - t0, color="black", linewidth=0.8, linestyle="-.")
+        top.annotate("warm-up ends: statistics start", (measured_from - t0, 0), fontsize=7, rotation=90, va="bottom")
     server.set_xlabel("seconds since start (locust history; server sampled from /proc every 0.5 s)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -127,7 +131,8 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
     failures = extra.get("failures") if "failures" in extra else _read_csv(Path(f"{prefix}_failures.csv"))
     buckets = extra.get("buckets", {})
     png = reports / "latency.png"
-    has_chart = chart(history, png, resources)
+    warmup = extra.get("warmup")
+    has_chart = chart(history, png, resources, measured_from=warmup["ended_at"] if warmup else None)
     by_key = {(r["Type"], r["Name"]): r for r in stats if r.get("Name") != "Aggregated"}
     total = next((r for r in stats if r.get("Name") == "Aggregated"), {})
     seed = run.get("seed") or {}
@@ -153,9 +158,17 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
     w(f"| machine | {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()} |")
     w(f"| data | `seed_demo --scale {run['scale']}` ({run['seed_seconds']} s); logins per role: {pool} |")
     w(
-        f"| load | {run['users']} users (spawn {run['spawn_rate']}/s) for {run['duration']}, "
-        "mixed roles by locust weights (tests/load/locustfile.py) |"
+        f"| load | {run['users']} users (spawn {run['spawn_rate']}/s), mixed roles by locust weights "
+        "(tests/load/locustfile.py) |"
     )
+    if warmup:
+        w(
+            f"| measured | {run['duration']} of steady state: the statistics start {warmup['seconds']:g} s after the "
+            f"last user spawned (its logins, id discovery and the cold server: {warmup['requests_skipped']} requests "
+            "before that are not counted; the chart shows the whole run) |"
+        )
+    else:
+        w(f"| measured | {run['duration']} from the first spawn, cold start included (no warm-up) |")
     w(
         f"| total | {int(_num(total.get('Request Count')))} requests, "
         f"{int(_num(total.get('Failure Count')))} failures, "
@@ -191,7 +204,7 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
         row = by_key.get((method, name))
         q = queries.get(f"{method} {name}", {})
         qtext = _queries(q)
-        if not row:
+        if not row or not _num(row["Request Count"]):
             w(f"| `{method} {name}` | < {target} | 0 | - | - | - | - | - | {qtext} | not exercised | - |")
             continue
         p95 = _num(row["95%"])

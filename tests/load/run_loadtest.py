@@ -6,8 +6,9 @@
    and, with PostgreSQL, Redis when it answers (a key prefix of its own, deleted afterwards), else embedded.
 2. `migrate`, `seed_demo --scale`, then Daphne pinned to core 0 (`taskset -c 0`) and `manage.py run_worker`
    beside it, on a free port of 127.0.0.1, as production runs them (DEBUG off).
-3. Locust headless pinned to core 1 for the given time (`--csv --csv-full-history --html`), while the
-   server's CPU time and RSS are sampled from /proc.
+3. Locust headless pinned to core 1 (`--csv --csv-full-history --html`), while the server's CPU time and RSS are
+   sampled from /proc: the users spawn, `--warmup` seconds pass (every user has logged in and discovered its
+   ids, the server's caches are warm), then the statistics start again and run for `--duration`.
 4. After the load, the query count of every endpoint that was hit, by replaying one request of each under
    `CaptureQueriesContext` (tests/load/query_counts.py).
 5. reports/: locust.html, locust_*.csv, latency.png and performance.md (tests/load/report.py).
@@ -180,11 +181,28 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def seconds(duration: str) -> int:
+    """Locust's run-time syntax (`90`, `60s`, `5m`, `1h30m`) in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    total, number = 0, ""
+    for char in duration.strip():
+        if char.isdigit():
+            number += char
+        elif char in units and number:
+            total, number = total + int(number) * units[char], ""
+        else:
+            raise argparse.ArgumentTypeError(f"not a duration: {duration!r}")
+    return total + int(number or 0)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--spawn-rate", type=float, default=5)
-    parser.add_argument("--duration", default="60s", help="locust --run-time, e.g. 60s, 5m")
+    parser.add_argument("--duration", default="60s", help="measured time after the warm-up, e.g. 60s, 5m")
+    parser.add_argument(
+        "--warmup", type=float, default=15, help="seconds after the last spawn before the statistics start (0: none)"
+    )
     parser.add_argument("--scale", default="small")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--redis", choices=["auto", "on", "off"], default="auto", help="auto: with PostgreSQL")
@@ -226,7 +244,15 @@ def run(args) -> int:
         sampler = ProcSampler({"daphne": daphne.pid, "worker": worker.pid})
         sampler.start()
         extra = stack.tmp / "extra.json"
-        locust_env = {**stack.env, "LOADTEST_LOGINS": str(logins), "LOADTEST_EXTRA_FILE": str(extra)}
+        locust_env = {
+            **stack.env,
+            "LOADTEST_LOGINS": str(logins),
+            "LOADTEST_EXTRA_FILE": str(extra),
+            "LOADTEST_WARMUP": str(args.warmup),
+        }
+        # Locust's run time counts from the first spawn: spawning, then the warm-up, then the measured time.
+        spawning = args.users / args.spawn_rate if args.spawn_rate > 0 else 0
+        run_time = int(spawning + args.warmup + seconds(args.duration) + 0.999) if args.warmup > 0 else args.duration
         prefix = args.reports / "locust"
         argv = [
             *taskset("1"),
@@ -239,7 +265,7 @@ def run(args) -> int:
             "-r",
             str(args.spawn_rate),
             "-t",
-            args.duration,
+            str(run_time),
             "-H",
             host,
             "--csv",
@@ -251,7 +277,7 @@ def run(args) -> int:
             "--stop-timeout",
             "5",
         ]
-        log(f"locust: {args.users} users, spawn rate {args.spawn_rate}/s, {args.duration}")
+        log(f"locust: {args.users} users, spawn rate {args.spawn_rate}/s, warm-up {args.warmup:g} s, {args.duration}")
         locust = stack.start("locust", argv, "locust.log", env=locust_env)
         locust_code = locust.wait()
         sampler.stop()
@@ -276,6 +302,7 @@ def run(args) -> int:
             "users": args.users,
             "spawn_rate": args.spawn_rate,
             "duration": args.duration,
+            "warmup": args.warmup,
             "scale": args.scale,
             "db": args.db,
             "redis": bool(redis_url),

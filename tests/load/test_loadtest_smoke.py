@@ -15,11 +15,13 @@ from tests.load.sampler import ProcSampler
 @pytest.mark.slow
 def test_loadtest_runs_and_reports(tmp_path):
     reports = tmp_path / "reports"
-    options = ["--db", "sqlite", "--users", "6", "--spawn-rate", "6", "--duration", "30s", "--reports", str(reports)]
+    options = ["--db", "sqlite", "--users", "6", "--spawn-rate", "6", "--duration", "25s", "--warmup", "3"]
+    # Short waits: enough tasks in 25 s that the rare ones (signing in again, so a steady-state login) all run.
+    fast = {"LOADTEST_ONE_EACH": "1", "LOADTEST_WAIT_MIN": "0.05", "LOADTEST_WAIT_MAX": "0.3"}
     result = subprocess.run(
-        [sys.executable, "tests/load/run_loadtest.py", *options],
+        [sys.executable, "tests/load/run_loadtest.py", *options, "--reports", str(reports)],
         cwd=settings.BASE_DIR,
-        env={**os.environ, "LOADTEST_ONE_EACH": "1"},
+        env={**os.environ, **fast},
         capture_output=True,
         text=True,
         timeout=280,
@@ -30,8 +32,11 @@ def test_loadtest_runs_and_reports(tmp_path):
     assert total, report[:2000]
     assert int(total[1]) > 20, report
     assert int(total[2]) == 0, report
+    warmup = re.search(r"\| measured \| 25s of steady state: the statistics start 3 s after .*: (\d+) requests", report)
+    assert warmup and int(warmup[1]) > 0, report[:2000]
     for row in (
-        r"\| `POST /api/auth/login/` \| < 200 \| [1-9]",
+        r"\| `POST /api/auth/login/` \| < 200 \| [1-9]",  # after the warm-up: users signing in again
+        r"\| POST \| `/api/auth/logout/` \| [1-9]",
         r"\| `GET /api/health/` \| < 50 \| [1-9]",
         r"\| WS \| `message.send → message.new \(delivery\)` \| [1-9]",
         r"\| `GET /api/admin/users/` \| < 300 \| [1-9]",
