@@ -65,26 +65,29 @@ def is_student_of(user: User, student: User | int) -> bool:
     return students_of(user).filter(pk=student_id).exists()
 
 
-def with_profiles(users: QuerySet[User]) -> QuerySet[User]:
-    """Load every role's profile, its links and lists for a page of users in a fixed number of queries."""
+def with_profiles(users: QuerySet[User], role: str | None = None) -> QuerySet[User]:
+    """Load every role's profile, its links and lists for a page of users in a fixed number of queries; with
+    `role` known (one user of that role), only what that role's profile shows."""
     from django.db.models import Prefetch
 
     from materials.models import Enrollment
 
-    return users.select_related(
-        "student_profile__tutor",
-        "student_profile__parent",
-        "teacher_profile",
-        "tutor_profile",
-        "parent_profile",
-    ).prefetch_related(
-        Prefetch("children_profiles", queryset=StudentProfile.objects.select_related("user").order_by("user_id")),
-        Prefetch(
-            "teaching_enrollments",
-            queryset=Enrollment.objects.filter(is_active=True).select_related("subject"),
-        ),
+    children = Prefetch("children_profiles", queryset=StudentProfile.objects.select_related("user").order_by("user_id"))
+    subjects = Prefetch(
+        "teaching_enrollments", queryset=Enrollment.objects.filter(is_active=True).select_related("subject")
     )
+    relations = {
+        Role.STUDENT: (["student_profile__tutor", "student_profile__parent"], []),
+        Role.TEACHER: (["teacher_profile"], [subjects]),
+        Role.TUTOR: (["tutor_profile"], []),
+        Role.PARENT: (["parent_profile"], [children]),
+    }
+    chosen = relations.values() if role is None else [relations.get(role, ([], []))]
+    joins = [name for names, _ in chosen for name in names]
+    lists = [lookup for _, lookups in chosen for lookup in lookups]
+    return users.select_related(*joins).prefetch_related(*lists) if joins else users
 
 
-def user_for_profile(user_id: int) -> User:
-    return with_profiles(User.objects.filter(pk=user_id)).get()
+def user_for_profile(user_id: int, role: str | None = None) -> User:
+    """One user with their profile; pass the `role` when it is known (2 queries at most instead of 3)."""
+    return with_profiles(User.objects.filter(pk=user_id), role).get()

@@ -64,7 +64,7 @@ class LoginView(APIView):
             {
                 "token": token,
                 "expires_at": LoginResponseSerializer().fields["expires_at"].to_representation(expires_at),
-                "user": UserSerializer(user_for_profile(user.pk)).data,
+                "user": UserSerializer(user_for_profile(user.pk, user.role)).data,
             }
         )
 
@@ -86,7 +86,7 @@ class LogoutAllView(APIView):
 class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(user_for_profile(request.user.pk)).data)
+        return Response(UserSerializer(user_for_profile(request.user.pk, request.user.role)).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
     def patch(self, request):
@@ -95,7 +95,7 @@ class MeView(APIView):
         data = dict(serializer.validated_data)
         profile = data.pop("profile", None)
         services.user_update(user=request.user, data=data, profile=profile)
-        return Response(UserSerializer(user_for_profile(request.user.pk)).data)
+        return Response(UserSerializer(user_for_profile(request.user.pk, request.user.role)).data)
 
 
 class PasswordChangeView(APIView):

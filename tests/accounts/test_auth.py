@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from knox.crypto import hash_token
 from knox.models import AuthToken
 
 from config.models import PeriodicRun
@@ -155,6 +156,32 @@ def test_expired_token_is_refused(make_client):
     AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - timedelta(seconds=1))
 
     response = client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert not AuthToken.objects.filter(user=client.user).exists()  # deleted when presented, as knox does
+
+
+def test_a_request_does_not_load_the_users_other_sessions(make_client, django_assert_num_queries):
+    """One query authenticates (the token by its digest, with its user); the user's other sessions, expired ones
+    included, are left to the hourly prune job instead of being loaded on every request."""
+    student = StudentFactory()
+    client, other = make_client(student), make_client(student)
+    AuthToken.objects.exclude(digest=hash_token(client.token)).update(expiry=timezone.now() - timedelta(minutes=1))
+
+    with django_assert_num_queries(2):  # the token with its user; its deletion
+        response = client.post(LOGOUT)
+
+    assert response.status_code == 204
+    assert other.get(ME).status_code == 401  # expired: refused when presented
+
+
+@pytest.mark.parametrize("value", ["zz" * 32, "abc", "é" * 10, "00" * 32])
+def test_tokens_that_are_not_ours_are_401(api_client, value):
+    StudentFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
+
+    response = api_client.get(ME)
 
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"

@@ -14,10 +14,12 @@ from tests.accounts.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Token lookup (with its user) + the user's other tokens (knox's expiry sweep).
-AUTH_QUERIES = 2
+# The token by its digest, with its user (accounts.authentication).
+AUTH_QUERIES = 1
 # The user with every profile and its links in one join, then children and teaching enrollments prefetched.
 PROFILE_QUERIES = 3
+# One user of a known role: the user with that role's profile and links, then its list (subjects, children).
+OWN_PROFILE_QUERIES = {"student": 1, "teacher": 2, "tutor": 1, "parent": 2, "admin": 1}
 
 
 def mixed_users(count: int) -> None:
@@ -50,10 +52,17 @@ def test_me_is_a_fixed_number_of_queries_for_every_role(make_client, django_asse
         if user.role == "student":
             link_student(user, tutor=TutorFactory(), parent=ParentFactory())
 
-    with django_assert_num_queries(AUTH_QUERIES + PROFILE_QUERIES):
+    with django_assert_num_queries(AUTH_QUERIES + OWN_PROFILE_QUERIES[user.role]):
         response = client.get("/api/profile/me/")
 
     assert response.status_code == 200
+    profile = response.json()["profile"]
+    if others and user.role == "teacher":
+        assert [subject["name"] for subject in profile["subjects"]] == ["Extra"]
+    if others and user.role in ("tutor", "parent"):
+        assert profile is not None and (user.role == "tutor" or len(profile["children"]) == 3)
+    if others and user.role == "student":
+        assert profile["tutor"]["role"] == "tutor" and profile["parent"]["role"] == "parent"
 
 
 @pytest.mark.parametrize("count", [1, 30])

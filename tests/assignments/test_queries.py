@@ -57,17 +57,16 @@ def _get(client, url, django_assert_num_queries, expected: int, rows: int):
     return response.json()
 
 
-# Authentication costs two queries (knox: the token with its user, then the user's tokens); pagination two
-# (COUNT and the page).
+# Authentication costs one query (the token with its user); pagination two (COUNT and the page).
 def test_assignment_list_for_a_teacher(data, make_client, django_assert_num_queries):
-    # auth 2, count, page with counts, explicit students, attachments
-    _get(make_client(data["teacher"]), "/api/assignments/", django_assert_num_queries, 6, len(data["assignments"]))
+    # auth, count, page with counts, explicit students, attachments
+    _get(make_client(data["teacher"]), "/api/assignments/", django_assert_num_queries, 5, len(data["assignments"]))
 
 
 def test_assignment_list_for_a_student(data, make_client, django_assert_num_queries):
-    # auth 2, count, page with the student's own submission, explicit students, attachments
+    # auth, count, page with the student's own submission, explicit students, attachments
     body = _get(
-        make_client(data["students"][0]), "/api/assignments/", django_assert_num_queries, 6, len(data["assignments"])
+        make_client(data["students"][0]), "/api/assignments/", django_assert_num_queries, 5, len(data["assignments"])
     )
     assert all(row["submission"] is not None for row in body["results"])
 
@@ -75,37 +74,37 @@ def test_assignment_list_for_a_student(data, make_client, django_assert_num_quer
 def test_assignment_list_for_a_tutor_and_a_parent(data, make_client, django_assert_num_queries):
     for viewer in ("tutor", "parent"):
         # as for a teacher, plus the caller's students (to show only those of the explicit recipients)
-        _get(make_client(data[viewer]), "/api/assignments/", django_assert_num_queries, 7, len(data["assignments"]))
+        _get(make_client(data[viewer]), "/api/assignments/", django_assert_num_queries, 6, len(data["assignments"]))
 
 
 def test_submission_list_for_the_teacher(data, make_client, django_assert_num_queries):
     assignment = data["assignments"][0]
     url = f"/api/assignments/{assignment.pk}/submissions/"
-    # auth 2, the assignment, count, page (student, grader), attempts, their files
-    _get(make_client(data["teacher"]), url, django_assert_num_queries, 7, len(data["students"]))
+    # auth, the assignment, count, page (student, grader), attempts, their files
+    _get(make_client(data["teacher"]), url, django_assert_num_queries, 6, len(data["students"]))
 
 
 def test_submission_list_for_a_tutor(data, make_client, django_assert_num_queries):
     assignment = data["assignments"][0]
     url = f"/api/assignments/{assignment.pk}/submissions/"
-    _get(make_client(data["tutor"]), url, django_assert_num_queries, 7, len(data["students"]))
+    _get(make_client(data["tutor"]), url, django_assert_num_queries, 6, len(data["students"]))
 
 
 def test_submission_detail(data, make_client, django_assert_num_queries):
     submission = data["assignments"][0].submissions.first()
     client = make_client(data["teacher"])
-    with django_assert_num_queries(6):  # auth 2, submission, attempts, files, grade history
+    with django_assert_num_queries(5):  # auth, submission, attempts, files, grade history
         response = client.get(f"/api/assignments/submissions/{submission.pk}/")
     assert len(response.json()["attempts"]) == 2
 
 
 def test_gradebook(data, make_client, django_assert_num_queries):
     for viewer in ("teacher", "tutor", "parent"):
-        # auth 2, count, page with every figure
+        # auth, count, page with every figure
         _get(
             make_client(data[viewer]),
             "/api/assignments/gradebook/",
             django_assert_num_queries,
-            4,
+            3,
             len(data["students"]),
         )

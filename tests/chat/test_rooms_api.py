@@ -117,8 +117,8 @@ def _rooms_with_messages(user, count: int) -> None:
 def test_rooms_list_query_count_is_fixed(make_client, django_assert_num_queries, student, rooms):
     _rooms_with_messages(student, rooms)
     client = make_client(student)
-    # auth (token + user), count, rooms page, participants with users
-    with django_assert_num_queries(5):
+    # auth (the token with its user), count, rooms page, participants with users
+    with django_assert_num_queries(4):
         response = client.get(ROOMS, {"page_size": 100})
     assert response.status_code == 200
     assert len(response.json()["results"]) == rooms

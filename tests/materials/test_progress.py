@@ -195,8 +195,8 @@ def test_dashboard_is_one_query_whatever_the_number_of_subjects(
     make_client, room, coursework, django_assert_num_queries
 ):
     client = make_client(room.s1)
-    # Knox's two (the token with its user, the user's expired tokens), then the figures in one.
-    with django_assert_num_queries(3):
+    # The token with its user, then the figures in one.
+    with django_assert_num_queries(2):
         client.get("/api/materials/progress/")
 
 
@@ -204,7 +204,7 @@ def test_author_reads_every_students_progress(make_client, room, material, djang
     progress_update(student=room.s1, material=material, percent=30, time_spent_seconds=60)
     progress_update(student=room.s2, material=material, percent=100)
     client = make_client(room.teacher)
-    with django_assert_num_queries(4):  # the token (2), the material, the progress rows with their students
+    with django_assert_num_queries(3):  # the token, the material, the progress rows with their students
         response = client.get(f"/api/materials/{material.pk}/progress/")
     assert response.status_code == 200
     rows = {row["student"]["id"]: row for row in response.json()}

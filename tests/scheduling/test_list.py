@@ -102,8 +102,8 @@ def _list_with(make_client, django_assert_num_queries, tutor, count):
         student = link_student(StudentFactory(), tutor=tutor)
         make_lesson(enroll(student, teacher), start=in_hours(24 + n))
     client = make_client(tutor)
-    # Knox (token with user, expired-token sweep), count, page: whatever the number of lessons.
-    with django_assert_num_queries(4):
+    # The token with its user, count, page: whatever the number of lessons.
+    with django_assert_num_queries(3):
         response = client.get(URL, {"page_size": 100})
     assert response.status_code == 200
     results = response.json()["results"]
