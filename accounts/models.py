@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 
@@ -23,8 +24,23 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known IANA time zone.", code="invalid_timezone")
 
 
+# Every role's one-to-one profile and its links: joined where a user is shown with whichever profile they have.
+PROFILE_JOINS = (
+    "student_profile__tutor",
+    "student_profile__parent",
+    "teacher_profile",
+    "tutor_profile",
+    "parent_profile",
+)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def by_email(self, email: str) -> models.QuerySet:
+        """The user with `email`, whatever its case, found through the unique index on LOWER(email)
+        (`email__iexact` compiles to UPPER(email) and reads the whole table)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         """Create a user and, in the same transaction, the profile of its role."""
@@ -47,7 +63,8 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        """The login's lookup; the profiles come in the same query, since the login answers with the profile."""
+        return self.by_email(username).select_related(*PROFILE_JOINS).get()
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -85,7 +85,7 @@ def user_create(
     """Create a user of any role with its profile. Without a password a temporary one is generated and
     returned (once) as the second element."""
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.by_email(email).exists():
         raise AccountError(
             "A user with this email exists.",
             AccountErrorCode.EMAIL_TAKEN,
@@ -117,7 +117,7 @@ def user_update(
         _check_not_self(user, by)
     if "email" in data:
         email = User.objects.normalize_email(data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        if User.objects.by_email(email).exclude(pk=user.pk).exists():
             raise AccountError(
                 "A user with this email exists.",
                 AccountErrorCode.EMAIL_TAKEN,

@@ -13,7 +13,7 @@ from accounts import login_throttle, services, tokens
 from accounts.errors import AccountErrorCode
 from accounts.models import Role, User
 from accounts.permissions import IsAdmin
-from accounts.selectors import user_for_profile, with_profiles
+from accounts.selectors import user_for_profile, with_profile_lists, with_profiles
 from accounts.serializers import (
     AdminUserCreatedSerializer,
     AdminUserCreateSerializer,
@@ -64,7 +64,7 @@ class LoginView(APIView):
             {
                 "token": token,
                 "expires_at": LoginResponseSerializer().fields["expires_at"].to_representation(expires_at),
-                "user": UserSerializer(user_for_profile(user.pk, user.role)).data,
+                "user": UserSerializer(with_profile_lists(user)).data,
             }
         )
 

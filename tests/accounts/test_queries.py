@@ -4,6 +4,7 @@ import pytest
 
 from materials.models import Enrollment, Subject
 from tests.accounts.factories import (
+    DEFAULT_PASSWORD,
     AdminFactory,
     ParentFactory,
     StudentFactory,
@@ -92,3 +93,34 @@ def test_admin_user_detail_is_a_fixed_number_of_queries(make_client, django_asse
         response = client.get(f"/api/admin/users/{parent.pk}/")
 
     assert len(response.json()["profile"]["children"]) == 5
+
+
+@pytest.mark.parametrize("factory", [StudentFactory, TeacherFactory, TutorFactory, ParentFactory, AdminFactory])
+def test_login_is_a_fixed_number_of_queries_for_every_role(api_client, django_assert_num_queries, factory):
+    user = factory(email=f"Someone.{factory.__name__}@Example.test")
+    mixed_users(6)
+    if user.role == "teacher":
+        Enrollment.objects.create(student=StudentFactory(), subject=Subject.objects.create(name="Own"), teacher=user)
+    if user.role == "parent":
+        link_student(StudentFactory(), parent=user)
+    if user.role == "student":
+        link_student(user, tutor=TutorFactory(), parent=ParentFactory())
+    # The user with every profile joined, found by LOWER(email) (its unique index); last_login; the new token;
+    # then a teacher's subjects or a parent's children.
+    expected = 3 + (user.role in ("teacher", "parent"))
+
+    with django_assert_num_queries(expected) as captured:
+        response = api_client.post(
+            "/api/auth/login/", {"email": user.email.upper(), "password": DEFAULT_PASSWORD}, format="json"
+        )
+
+    assert response.status_code == 200, response.content
+    lookup = captured.captured_queries[0]["sql"]
+    assert 'LOWER("accounts_user"."email")' in lookup and "UPPER" not in lookup, lookup
+    profile = response.json()["user"]["profile"]
+    if user.role == "teacher":
+        assert [subject["name"] for subject in profile["subjects"]] == ["Own"]
+    if user.role == "parent":
+        assert len(profile["children"]) == 1
+    if user.role == "student":
+        assert profile["tutor"] and profile["parent"]
