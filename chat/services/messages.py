@@ -114,10 +114,23 @@ def system_message_post_to_subject_rooms(
     *, teacher_id: int, subject_id: int, student_ids: list[int], text: str
 ) -> list[Message]:
     """Post the same system message in the subject room of each student with this teacher and subject
-    (students without such a room, e.g. an ended enrollment, are skipped)."""
+    (students without such a room, e.g. an ended enrollment, are skipped), in a fixed number of statements
+    whatever the size of the class: the rooms locked together (in primary-key order, like every room lock),
+    the messages inserted in one statement, each room's last message set in one."""
+    _text_check(text, required=True)
     keys = [subject_room_key(student_id, teacher_id, subject_id) for student_id in student_ids]
-    rooms = ChatRoom.objects.filter(kind=RoomKind.SUBJECT, key__in=keys).order_by("pk")
-    return [system_message_post(room=room, text=text) for room in rooms]
+    with transaction.atomic():
+        rooms = list(
+            ChatRoom.objects.select_for_update(of=("self",)).filter(kind=RoomKind.SUBJECT, key__in=keys).order_by("pk")
+        )
+        if not rooms:
+            return []
+        messages = Message.objects.bulk_create([Message(room=room, sender=None, text=text) for room in rooms])
+        for room, message in zip(rooms, messages, strict=True):
+            room.last_message, room.last_activity_at = message, message.created_at
+            room_event_on_commit(room.pk, message_event_text("message.new", message))
+        ChatRoom.objects.bulk_update(rooms, ["last_message", "last_activity_at"])
+    return messages
 
 
 def _room_touch(room_id: int, message: Message) -> None:
