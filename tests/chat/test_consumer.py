@@ -81,6 +81,7 @@ async def test_inactive_user_is_refused(student):
     )
     await socket.connect(timeout=RECEIVE_TIMEOUT)
     assert await next_output(socket) == {"type": "websocket.close", "code": 4401}
+    await socket.disconnect()
 
 
 # --- Delivery -------------------------------------------------------------------------------------------------

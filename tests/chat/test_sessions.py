@@ -94,3 +94,4 @@ async def test_a_ticket_of_a_session_revoked_before_connecting_is_refused():
     socket = WebsocketCommunicator(application(), f"/ws/chat/?ticket={ticket}", headers=HEADERS)
     await socket.connect(timeout=5)
     assert await next_output(socket) == {"type": "websocket.close", "code": 4401}
+    await socket.disconnect()
