@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import platform
+import re
 import subprocess
+import time
 from pathlib import Path
 
 # The QA report's table 1.1: (method, endpoint) → target in ms. Judged on p95 (and the issue's stricter ¼).
@@ -50,6 +53,43 @@ def _queries(q: dict | None) -> str:
     if not q:
         return "-"
     return f"{q['queries']}" + ("" if 200 <= q["status"] < 300 else f" (replay {q['status']})")
+
+
+def server_times(log: Path, since: float | None) -> dict[str, tuple[float, float]]:
+    """p50 and p95 of the server's own duration per endpoint ("METHOD name", ids as locust names them), from
+    the request log lines of Daphne (`duration_ms`, measured by config.middleware from the first middleware to
+    the response), counting only requests logged after `since` (the end of the warm-up), to the second."""
+    durations: dict[str, list[float]] = {}
+    if not log.exists():
+        return {}
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("message") != "request" or "duration_ms" not in entry:
+            continue
+        # The log's time is local time to the second (logging's formatTime): back to the epoch the same way.
+        if since is not None and time.mktime(time.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S")) < int(since):
+            continue
+        name = re.sub(r"/\d+(?=/)", "/[id]", entry["path"])
+        durations.setdefault(f"{entry['method']} {name}", []).append(float(entry["duration_ms"]))
+    result = {}
+    for key, values in durations.items():
+        values.sort()
+        result[key] = (values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.95))])
+    return result
+
+
+def _server(times: dict, method: str, name: str) -> str:
+    pair = times.get(f"{method} {name}")
+    return f"{pair[0]:.0f} / {pair[1]:.0f}" if pair else "-"
+
+
+def _verdict(p95: float, limit: float) -> str:
+    return "PASS" if p95 <= limit else f"FAIL (+{p95 - limit:.0f} ms)"
 
 
 def _share(row: list[int]) -> list[str]:
@@ -133,6 +173,7 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
     png = reports / "latency.png"
     warmup = extra.get("warmup")
     has_chart = chart(history, png, resources, measured_from=warmup["ended_at"] if warmup else None)
+    server = server_times(reports / "daphne.log", warmup["ended_at"] if warmup else None)
     by_key = {(r["Type"], r["Name"]): r for r in stats if r.get("Name") != "Aggregated"}
     total = next((r for r in stats if r.get("Name") == "Aggregated"), {})
     seed = run.get("seed") or {}
@@ -197,36 +238,45 @@ def write_report(*, reports: Path, prefix: Path, extra: dict, queries: dict, res
     )
 
     w("## Table 1.1 — endpoints against the QA report's targets\n")
-    w("Pass: p95 under the target. The issue's benchmark asks p95 ≤ ¼ of the target; that column too.\n")
-    w("| endpoint | target | requests | failures | RPS | p50 | p95 | p99 | queries | p95 < target | p95 ≤ ¼ target |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    w(
+        "Pass: p95 under the target. The issue's benchmark asks p95 ≤ ¼ of the target; that column too (a miss "
+        "shows by how much). Server p50 / p95: the server's own time for the same requests (its request log, "
+        "first middleware to response); the rest of locust's time is the socket, the event loop and the client.\n"
+    )
+    w(
+        "| endpoint | target | requests | failures | RPS | p50 | p95 | p99 | server p50 / p95 | queries "
+        "| p95 < target | p95 ≤ ¼ target |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (method, name), target in TARGETS.items():
         row = by_key.get((method, name))
         q = queries.get(f"{method} {name}", {})
         qtext = _queries(q)
         if not row or not _num(row["Request Count"]):
-            w(f"| `{method} {name}` | < {target} | 0 | - | - | - | - | - | {qtext} | not exercised | - |")
+            w(f"| `{method} {name}` | < {target} | 0 | - | - | - | - | - | - | {qtext} | not exercised | - |")
             continue
         p95 = _num(row["95%"])
         w(
             f"| `{method} {name}` | < {target} | {row['Request Count']} | {row['Failure Count']} | "
-            f"{_num(row['Requests/s']):.2f} | {_ms(row['50%'])} | {_ms(row['95%'])} | {_ms(row['99%'])} | {qtext} | "
-            f"{'PASS' if p95 < target else 'FAIL'} | {'PASS' if p95 <= target / 4 else 'FAIL'} |"
+            f"{_num(row['Requests/s']):.2f} | {_ms(row['50%'])} | {_ms(row['95%'])} | {_ms(row['99%'])} | "
+            f"{_server(server, method, name)} | {qtext} | "
+            f"{'PASS' if p95 < target else 'FAIL'} | {_verdict(p95, target / 4)} |"
         )
     w("")
 
     w("## Every endpoint of the load\n")
     w("Times in ms (locust rounds percentiles above 100 ms to 10 ms). Queries: one replay after the load under ")
     w("`CaptureQueriesContext`, token lookup included; the replay's status is shown when it was not a success.\n")
-    w("| type | name | requests | failures | RPS | p50 | p95 | p99 | max | queries |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
+    w("| type | name | requests | failures | RPS | p50 | p95 | p99 | max | server p50 / p95 | queries |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
     for (method, name), row in sorted(by_key.items(), key=lambda item: -_num(item[1]["Request Count"])):
         q = queries.get(f"{method} {name}")
         qtext = "n/a (socket)" if method == "WS" else _queries(q)
         w(
             f"| {method} | `{name}` | {row['Request Count']} | {row['Failure Count']} | "
             f"{_num(row['Requests/s']):.2f} | "
-            f"{_ms(row['50%'])} | {_ms(row['95%'])} | {_ms(row['99%'])} | {_ms(row['Max Response Time'])} | {qtext} |"
+            f"{_ms(row['50%'])} | {_ms(row['95%'])} | {_ms(row['99%'])} | {_ms(row['Max Response Time'])} | "
+            f"{_server(server, method, name)} | {qtext} |"
         )
     w(
         "\nWS rows are the chat socket of the tutors: `message.send → ack` is send to the server's answer on the same "

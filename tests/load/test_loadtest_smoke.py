@@ -1,10 +1,12 @@
 """`make loadtest` end to end, small and short: the stack starts, every role's scripted calls succeed against the
 real API (a contract change breaks this), the chat socket delivers, and the report is written with its figures."""
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
@@ -46,6 +48,8 @@ def test_loadtest_runs_and_reports(tmp_path):
         assert re.search(row, report), row
     # Query counts come from a successful replay (no "(replay 4xx)" next to the list endpoints of table 1.1).
     assert re.search(r"\| `GET /api/materials/` \|[^\n]*\| \d+ \| (PASS|FAIL) \|", report)
+    # The server's own time is read from its request log for the same endpoints.
+    assert re.search(r"\| `GET /api/materials/` \|[^\n]*\| \d+ / \d+ \| \d+ \| (PASS|FAIL)", report)
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "latency.png"):
         assert (reports / name).stat().st_size > 0, name
 
@@ -61,3 +65,26 @@ def test_sampler_measures_cpu_and_memory_of_a_process():
     assert proc["cpu_seconds"] > 0.05
     assert proc["cpu_mean_percent"] > 2
     assert proc["rss_peak_mib"] > 1
+
+
+def test_server_times_group_ids_and_skip_the_warm_up(tmp_path):
+    from tests.load.report import server_times
+
+    def line(clock: float, path: str, duration: float, method: str = "GET") -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(clock))
+        return json.dumps(
+            {"time": stamp, "message": "request", "method": method, "path": path, "duration_ms": duration}
+        )
+
+    start = float(int(time.time()))
+    log = tmp_path / "daphne.log"
+    rows = [line(start - 5, "/api/materials/", 900.0), "not json", '{"message": "other"}']
+    rows += [line(start + 1, "/api/materials/", float(ms)) for ms in range(1, 21)]
+    rows += [line(start + 2, f"/api/materials/{pk}/progress/", 7.0, "PUT") for pk in (3, 41)]
+    log.write_text("\n".join(rows) + "\n")
+
+    times = server_times(log, since=start)
+
+    assert times["GET /api/materials/"] == (11.0, 20.0)  # the warm-up's 900 ms request is not counted
+    assert times["PUT /api/materials/[id]/progress/"] == (7.0, 7.0)
+    assert server_times(tmp_path / "missing.log", since=None) == {}
