@@ -24,14 +24,15 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known IANA time zone.", code="invalid_timezone")
 
 
-# Every role's one-to-one profile and its links: joined where a user is shown with whichever profile they have.
-PROFILE_JOINS = (
-    "student_profile__tutor",
-    "student_profile__parent",
-    "teacher_profile",
-    "tutor_profile",
-    "parent_profile",
-)
+# Each role's one-to-one profile and its links, as `select_related` paths; all of them where a user is shown with
+# whichever profile they have (the login's lookup, the admin's user list).
+PROFILE_JOINS_BY_ROLE = {
+    Role.STUDENT: ("student_profile__tutor", "student_profile__parent"),
+    Role.TEACHER: ("teacher_profile",),
+    Role.TUTOR: ("tutor_profile",),
+    Role.PARENT: ("parent_profile",),
+}
+PROFILE_JOINS = tuple(path for paths in PROFILE_JOINS_BY_ROLE.values() for path in paths)
 
 
 class UserManager(BaseUserManager):

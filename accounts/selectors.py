@@ -9,7 +9,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
-from accounts.models import Role, StudentProfile, User
+from accounts.models import PROFILE_JOINS_BY_ROLE, Role, StudentProfile, User
 
 
 def students_of(user: User) -> QuerySet[User]:
@@ -65,8 +65,8 @@ def is_student_of(user: User, student: User | int) -> bool:
     return students_of(user).filter(pk=student_id).exists()
 
 
-def _profile_relations() -> dict[str, tuple[list[str], list]]:
-    """Per role: the one-to-one joins and the prefetched lists its profile shows."""
+def _profile_relations() -> dict[str, tuple[tuple[str, ...], list]]:
+    """Per role: the one-to-one joins (`PROFILE_JOINS_BY_ROLE`) and the prefetched lists its profile shows."""
     from django.db.models import Prefetch
 
     from materials.models import Enrollment
@@ -75,19 +75,15 @@ def _profile_relations() -> dict[str, tuple[list[str], list]]:
     subjects = Prefetch(
         "teaching_enrollments", queryset=Enrollment.objects.filter(is_active=True).select_related("subject")
     )
-    return {
-        Role.STUDENT: (["student_profile__tutor", "student_profile__parent"], []),
-        Role.TEACHER: (["teacher_profile"], [subjects]),
-        Role.TUTOR: (["tutor_profile"], []),
-        Role.PARENT: (["parent_profile"], [children]),
-    }
+    lists = {Role.TEACHER: [subjects], Role.PARENT: [children]}
+    return {role: (joins, lists.get(role, [])) for role, joins in PROFILE_JOINS_BY_ROLE.items()}
 
 
 def with_profiles(users: QuerySet[User], role: str | None = None) -> QuerySet[User]:
     """Load every role's profile, its links and lists for a page of users in a fixed number of queries; with
     `role` known (one user of that role), only what that role's profile shows."""
     relations = _profile_relations()
-    chosen = relations.values() if role is None else [relations.get(role, ([], []))]
+    chosen = relations.values() if role is None else [relations.get(role, ((), []))]
     joins = [name for names, _ in chosen for name in names]
     lists = [lookup for _, lookups in chosen for lookup in lookups]
     return users.select_related(*joins).prefetch_related(*lists) if joins else users
@@ -101,7 +97,7 @@ def user_for_profile(user_id: int, role: str | None = None) -> User:
 def with_profile_lists(user: User) -> User:
     """`user`, loaded with every profile joined (as the login's lookup loads it, `PROFILE_JOINS`), completed with
     its role's lists: one query for a teacher or a parent, none for the others."""
-    _, lists = _profile_relations().get(user.role, ([], []))
+    _, lists = _profile_relations().get(user.role, ((), []))
     if lists:
         prefetch_related_objects([user], *lists)
     return user
