@@ -192,14 +192,19 @@ def seconds(duration: str) -> int:
             total, number = total + int(number) * units[char], ""
         else:
             raise argparse.ArgumentTypeError(f"not a duration: {duration!r}")
-    return total + int(number or 0)
+    total += int(number or 0)
+    if total <= 0:
+        raise argparse.ArgumentTypeError(f"not a duration: {duration!r}")
+    return total
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--spawn-rate", type=float, default=5)
-    parser.add_argument("--duration", default="60s", help="measured time after the warm-up, e.g. 60s, 5m")
+    parser.add_argument(
+        "--duration", type=seconds, default="60s", help="measured time after the warm-up, e.g. 60s, 5m, 1h30m"
+    )
     parser.add_argument(
         "--warmup", type=float, default=15, help="seconds after the last spawn before the statistics start (0: none)"
     )
@@ -252,7 +257,7 @@ def run(args) -> int:
         }
         # Locust's run time counts from the first spawn: spawning, then the warm-up, then the measured time.
         spawning = args.users / args.spawn_rate if args.spawn_rate > 0 else 0
-        run_time = int(spawning + args.warmup + seconds(args.duration) + 0.999) if args.warmup > 0 else args.duration
+        run_time = int(spawning + args.warmup + args.duration + 0.999) if args.warmup > 0 else args.duration
         prefix = args.reports / "locust"
         argv = [
             *taskset("1"),
@@ -265,7 +270,7 @@ def run(args) -> int:
             "-r",
             str(args.spawn_rate),
             "-t",
-            str(run_time),
+            f"{run_time}s",
             "-H",
             host,
             "--csv",
@@ -277,7 +282,7 @@ def run(args) -> int:
             "--stop-timeout",
             "5",
         ]
-        log(f"locust: {args.users} users, spawn rate {args.spawn_rate}/s, warm-up {args.warmup:g} s, {args.duration}")
+        log(f"locust: {args.users} users, spawn rate {args.spawn_rate}/s, warm-up {args.warmup:g} s, {args.duration} s")
         locust = stack.start("locust", argv, "locust.log", env=locust_env)
         locust_code = locust.wait()
         sampler.stop()
@@ -301,7 +306,7 @@ def run(args) -> int:
         run_info = {
             "users": args.users,
             "spawn_rate": args.spawn_rate,
-            "duration": args.duration,
+            "duration": f"{args.duration}s",
             "warmup": args.warmup,
             "scale": args.scale,
             "db": args.db,

@@ -88,3 +88,16 @@ def test_server_times_group_ids_and_skip_the_warm_up(tmp_path):
     assert times["GET /api/materials/"] == (11.0, 20.0)  # the warm-up's 900 ms request is not counted
     assert times["PUT /api/materials/[id]/progress/"] == (7.0, 7.0)
     assert server_times(tmp_path / "missing.log", since=None) == {}
+
+
+def test_durations_are_read_like_locusts_run_time():
+    import argparse
+
+    from tests.load.run_loadtest import parse_args, seconds
+
+    assert [seconds(text) for text in ("90", "60s", "5m", "1h30m", "2m10s")] == [90, 60, 300, 5400, 130]
+    for bad in ("", "m", "5x", "1.5m", "-3s"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            seconds(bad)
+    assert parse_args(["--duration", "2m"]).duration == 120
+    assert parse_args([]).duration == 60  # the default goes through the same parser
