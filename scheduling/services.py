@@ -19,7 +19,7 @@ from accounts.models import Role, User
 from accounts.selectors import is_student_of, students_of
 from materials.models import Enrollment, Subject
 from scheduling.errors import SchedulingConflict, SchedulingError, SchedulingErrorCode, SchedulingForbidden
-from scheduling.locks import lesson_for_update
+from scheduling.locks import lesson_for_update, timetables_locked
 from scheduling.models import STUDENT_OVERLAP_CONSTRAINT, TEACHER_OVERLAP_CONSTRAINT, Lesson, LessonStatus
 from scheduling.selectors import overlapping_lessons
 
@@ -103,6 +103,7 @@ def _write_without_overlap(
     tz = ZoneInfo(teacher.timezone)
     try:
         with transaction.atomic():
+            timetables_locked(teacher.pk, student_id)
             conflicts = overlapping_lessons(
                 teacher_id=teacher.pk, student_id=student_id, slots=slots, exclude_pk=exclude_pk
             )

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from config.exceptions import ApiError
+from scheduling.locks import timetables_locked
 from scheduling.models import Lesson, LessonStatus
 from scheduling.services import lesson_schedule
 from tests.accounts.factories import StudentFactory, TeacherFactory
@@ -90,6 +92,42 @@ def test_one_student_overlapping_lessons_with_different_teachers_at_once(student
     start = in_hours(48)
     calls = [_scheduler(enroll(student, TeacherFactory()), start + timedelta(minutes=5 * n)) for n in range(THREADS)]
     _assert_one_winner(race(calls))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_scheduling_waits_for_whoever_holds_the_teachers_timetable(teacher):
+    """Check-then-insert is serialized per person (scheduling.locks.timetables_locked): two overlapping inserts
+    never race into the exclusion constraints, where PostgreSQL may end them as a deadlock instead of a 409."""
+    _postgres_only()
+    enrollment = enroll(StudentFactory(), teacher)
+    order: list[str] = []
+    held = threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                timetables_locked(teacher.pk)
+                held.set()
+                time.sleep(0.5)
+                order.append("holder committed")
+        finally:
+            connection.close()
+
+    def scheduler():
+        try:
+            assert held.wait(10)
+            _scheduler(enrollment, in_hours(48))()
+            order.append("lesson scheduled")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=scheduler)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert order == ["holder committed", "lesson scheduled"]
 
 
 @pytest.mark.postgres
