@@ -1,16 +1,18 @@
 """Row locks of the chat, always in primary-key order."""
 
+from django.db.models import QuerySet
+
 from chat.models import ChatRoom
 
 
-def room_for_update(room_id: int) -> ChatRoom | None:
-    """Lock a room before adding a message to it: ids within a room are then handed out in commit order, so a
+def rooms_for_update(rooms: QuerySet[ChatRoom]) -> list[ChatRoom]:
+    """Lock rooms before adding messages to them: ids within a room are then handed out in commit order, so a
     client that resumes with `?after=<last id>` can never skip a message that committed late."""
-    return ChatRoom.objects.select_for_update(of=("self",)).filter(pk=room_id).order_by("pk").first()
+    return list(rooms.select_for_update(of=("self",)).order_by("pk"))
 
 
 def membership_locking_room(room_id: int, user_id: int) -> bool | None:
-    """The user's `read_only` flag in the room (None: not a member), locking the room as `room_for_update`
+    """The user's `read_only` flag in the room (None: not a member), locking the room as `rooms_for_update`
     does, in one statement. Without membership nothing is locked."""
     rows = (
         ChatRoom.objects.select_for_update(of=("self",))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.errors import ChatError, ChatErrorCode
 from chat.events import event_text, message_event_text, room_event_on_commit
-from chat.locks import membership_locking_room, room_for_update
+from chat.locks import membership_locking_room, rooms_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import subject_room_key
 from materials.files import check_upload, delete_file_on_commit
@@ -99,37 +99,35 @@ def message_post(
 
 def system_message_post(*, room: ChatRoom, text: str) -> Message:
     """A message without a sender (e.g. "assignment published"), stored and broadcast like any other."""
-    _text_check(text, required=True)
-    with transaction.atomic():
-        locked = room_for_update(room.pk)
-        if locked is None:
-            raise _room_not_found()
-        message = Message.objects.create(room=locked, sender=None, text=text)
-        _room_touch(locked.pk, message)
-        room_event_on_commit(locked.pk, message_event_text("message.new", message))
-    return message
+    messages = _system_messages_post(ChatRoom.objects.filter(pk=room.pk), text)
+    if not messages:
+        raise _room_not_found()
+    return messages[0]
 
 
 def system_message_post_to_subject_rooms(
     *, teacher_id: int, subject_id: int, student_ids: list[int], text: str
 ) -> list[Message]:
     """Post the same system message in the subject room of each student with this teacher and subject
-    (students without such a room, e.g. an ended enrollment, are skipped), in a fixed number of statements
-    whatever the size of the class: the rooms locked together (in primary-key order, like every room lock),
-    the messages inserted in one statement, each room's last message set in one."""
-    _text_check(text, required=True)
+    (students without such a room, e.g. an ended enrollment, are skipped)."""
     keys = [subject_room_key(student_id, teacher_id, subject_id) for student_id in student_ids]
+    return _system_messages_post(ChatRoom.objects.filter(kind=RoomKind.SUBJECT, key__in=keys), text)
+
+
+def _system_messages_post(rooms, text: str) -> list[Message]:
+    """The same system message in each of `rooms`, in a fixed number of statements whatever their number: the
+    rooms locked together (`rooms_for_update`), the messages inserted in one statement, each room's last message
+    set in one; broadcast after commit."""
+    _text_check(text, required=True)
     with transaction.atomic():
-        rooms = list(
-            ChatRoom.objects.select_for_update(of=("self",)).filter(kind=RoomKind.SUBJECT, key__in=keys).order_by("pk")
-        )
-        if not rooms:
+        locked = rooms_for_update(rooms)
+        if not locked:
             return []
-        messages = Message.objects.bulk_create([Message(room=room, sender=None, text=text) for room in rooms])
-        for room, message in zip(rooms, messages, strict=True):
+        messages = Message.objects.bulk_create([Message(room=room, sender=None, text=text) for room in locked])
+        for room, message in zip(locked, messages, strict=True):
             room.last_message, room.last_activity_at = message, message.created_at
             room_event_on_commit(room.pk, message_event_text("message.new", message))
-        ChatRoom.objects.bulk_update(rooms, ["last_message", "last_activity_at"])
+        ChatRoom.objects.bulk_update(locked, ["last_message", "last_activity_at"])
     return messages
 
 

@@ -48,12 +48,11 @@ def _warm_up(user_count, **kwargs):
     if WARMUP <= 0:
         return
     stats = _ENVIRONMENT["current"].runner.stats
-    spawned_at = time.time()
 
     def end_warmup():
         skipped = stats.total.num_requests
         stats.reset_all()
-        RECORDER.reset(spawned_at=spawned_at, ended_at=time.time(), seconds=WARMUP, requests_skipped=skipped)
+        RECORDER.reset(ended_at=time.time(), seconds=WARMUP, requests_skipped=skipped)
 
     gevent.spawn_later(WARMUP, end_warmup)
 
