@@ -5,16 +5,47 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= small
+# Daphne's own plain-text access log is off (-v 0): config.middleware writes one JSON line per request.
+DAPHNE := $(BIN)/daphne -v 0
 
-.PHONY: install run serve worker migrate test test-fast lint format check-deploy clean
+.PHONY: install install-dev install-load lock run serve worker migrate test test-fast lint format check-deploy clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Three hash-checked lock files made by `make lock` (pip-tools) from the *.in files: requirements.txt (runtime:
+# server and worker), requirements-dev.txt (+ tests, lint, pip-tools, pre-commit), requirements-load.txt
+# (+ locust, matplotlib, py-spy, gunicorn). Each stamp file skips its install while its lock is unchanged.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --require-hashes
+
+$(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+$(BIN)/.installed-load: $(BIN)/.installed requirements-load.txt
+	$(PIP_INSTALL) -r requirements-load.txt
+	touch $@
+
+## Runtime packages only (what run, serve and worker need).
 install: $(BIN)/.installed
+
+## Runtime + test and lint tooling.
+install-dev: $(BIN)/.installed-dev
+
+## Runtime + load and benchmark tooling.
+install-load: $(BIN)/.installed-load
+
+## Recompile the lock files from requirements*.in against PyPI alone (this machine's extra indexes and wheel
+## folders ignored), with hashes. Keeps the current pins where the inputs allow; LOCK_ARGS=--upgrade moves all.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	$(LOCK_ARGS)
+lock: $(BIN)/.installed-dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements-load.txt requirements-load.in
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -25,24 +56,24 @@ run: migrate
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	@$(BIN)/python manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
 ## The server alone, and the worker alone (for running them as separate processes).
 serve: migrate
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
 worker: migrate
 	$(BIN)/python manage.py run_worker
 
 ## The whole test suite (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
-test: install
+test: install-dev install-load
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -56,14 +87,14 @@ clean:
 ## Chat benchmark (prints figures): one Daphne on core 0, clients on core 1, Redis channel layer.
 ## REDIS_URL is required (e.g. redis://127.0.0.1:6379/0); DATABASE_URL optional (default: a fresh SQLite file).
 .PHONY: bench-chat
-bench-chat: install
+bench-chat: install-dev
 	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BIN)/python tests/performance/bench_chat.py
 
 ## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
 ## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
 .PHONY: bench
-bench: install
+bench: install-load
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
 		{ echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run
@@ -76,12 +107,12 @@ DURATION   ?= 60s
 WARMUP     ?= 15
 DB         ?= postgres
 .PHONY: loadtest
-loadtest: install
+loadtest: install-load
 	$(BIN)/python tests/load/run_loadtest.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION) --warmup $(WARMUP) \
 		--scale $(SCALE) --db $(DB)
 
 ## Scaling (issue 9): p95 and query counts of the list endpoints on `large` against `small` (PostgreSQL; databases
 ## thebot_scaling_<scale> are seeded once and kept). Options: SCALES, SCALING_REQUESTS, SCALING_PG_URL (bench/scaling.py).
 .PHONY: bench-scaling
-bench-scaling: install
+bench-scaling: install-load
 	$(BIN)/python -m bench.scaling
