@@ -30,7 +30,7 @@ _task: asyncio.Task | None = None
 
 
 def check_interval() -> float:
-    return float(getattr(settings, "CHAT_SESSION_CHECK_SECONDS", 30))
+    return settings.CHAT_SESSION_CHECK_SECONDS
 
 
 def _live_tokens():

@@ -14,7 +14,7 @@ logger = logging.getLogger("thebot.throttling")
 
 
 def send_allowed(user_id: int) -> bool:
-    limit = getattr(settings, "CHAT_SEND_PER_SECOND", 20)
+    limit = settings.CHAT_SEND_PER_SECOND
     key = f"chat:send:{user_id}:{int(time.time())}"
     try:
         try:

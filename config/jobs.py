@@ -23,7 +23,7 @@ def schedule_due(now: float | None = None) -> list[str]:
     """Enqueue every periodic job whose current slot has not been enqueued yet; returns their names."""
     now = time.time() if now is None else now
     enqueued = []
-    for name, spec in getattr(settings, "PERIODIC_TASKS", {}).items():
+    for name, spec in settings.PERIODIC_TASKS.items():
         every = int(spec["every"])
         slot = int(now // every) * every
         try:

@@ -3,6 +3,10 @@
 With nothing set the platform runs embedded: SQLite file, in-process cache and channel layer, tasks in the
 same database, files on local disk. `DATABASE_URL` switches to PostgreSQL, `REDIS_URL` to Redis.
 `DJANGO_ENV=production` refuses to start on unsafe defaults and turns on the HTTPS hardening.
+
+Every setting read from the environment is read here, through the env_* helpers below, and is listed with its
+default in `.env.example` (tests/config/test_settings_env.py checks both). A `.env` file at the project root
+fills in what the environment does not set (see `load_dotenv_file`).
 """
 
 import os
@@ -11,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,11 +36,42 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = os.environ.get(name)
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_dotenv_file() -> Path | None:
+    """Read `.env` at the project root into the environment, never over a variable already set.
+
+    `THEBOT_DOTENV` (environment only) chooses: unset reads `BASE_DIR/.env` except under pytest; `0` reads
+    nothing; `1` reads `BASE_DIR/.env` even under pytest; any other value is the path of the file to read.
+    pytest sets PYTEST_VERSION for its session and the processes it starts (servers, commands), so a developer's
+    `.env` cannot change what the test suite runs against.
+    """
+    choice = os.environ.get("THEBOT_DOTENV", "").strip()
+    if choice.lower() in {"0", "false", "no", "off"}:
+        return None
+    if choice and choice.lower() not in {"1", "true", "yes", "on"}:
+        path = Path(choice)
+    elif choice or "PYTEST_VERSION" not in os.environ:
+        path = BASE_DIR / ".env"
+    else:
+        return None
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
+
+
+DOTENV_FILE = load_dotenv_file()
 
 
 DJANGO_ENV = env_str("DJANGO_ENV", "development")
@@ -123,15 +159,20 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+# PostgreSQL only: psycopg's connection pool, its bounds per process, and how long a request waits for a connection.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MIN = env_int("DATABASE_POOL_MIN", 2)
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 20)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request runs in its own thread, so persistent per-thread connections would pile up:
     # psycopg's pool shares a bounded set of connections instead (CONN_MAX_AGE must stay 0 with a pool).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if env_bool("DATABASE_POOL", True):
+    if DATABASE_POOL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DATABASE_POOL_MIN", 2),
-            "max_size": env_int("DATABASE_POOL_MAX", 20),
-            "timeout": 10,
+            "min_size": DATABASE_POOL_MIN,
+            "max_size": DATABASE_POOL_MAX,
+            "timeout": DATABASE_POOL_TIMEOUT,
         }
     # No JIT: our queries are short OLTP reads, and on `large` data the planner's cost estimates crossed
     # jit_above_cost, so PostgreSQL spent ~18 ms compiling a 3 ms query (a student's materials list, measured
@@ -151,12 +192,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer ------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Prefix of every Redis key (cache, throttles, channel layer): lets several deployments share one Redis database.
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "thebot")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "config.cache.SharedRedisCache",  # one Redis pool per process, not per context
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "thebot"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     # Chat fan-out (README "Chat"): Redis pub/sub, one PUBLISH per room event, which each server process receives
@@ -166,7 +209,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CACHE_KEY_PREFIX", "thebot") + ":asgi"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CACHE_KEY_PREFIX + ":asgi"},
         }
     }
 else:
@@ -193,7 +236,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-TOKEN_TTL = timedelta(hours=env_int("TOKEN_TTL_HOURS", 7 * 24))
+TOKEN_TTL_HOURS = env_int("TOKEN_TTL_HOURS", 7 * 24)
+TOKEN_TTL = timedelta(hours=TOKEN_TTL_HOURS)
 REST_KNOX = {
     "TOKEN_TTL": TOKEN_TTL,
     "AUTH_HEADER_PREFIX": "Token",
@@ -209,6 +253,14 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 60)
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 # --- REST framework ------------------------------------------------------------------------------------
+# Request rates ("N/second|minute|hour|day") of DRF's throttle scopes: anonymous and signed-in callers, and the
+# scopes of password change, multipart uploads, sending invoices and starting payments.
+THROTTLE_ANON = env_str("THROTTLE_ANON", "300/min")
+THROTTLE_USER = env_str("THROTTLE_USER", "3000/min")
+THROTTLE_PASSWORD_CHANGE = env_str("THROTTLE_PASSWORD_CHANGE", "10/hour")
+THROTTLE_UPLOADS = env_str("THROTTLE_UPLOADS", "120/hour")
+THROTTLE_INVOICE_SEND = env_str("THROTTLE_INVOICE_SEND", "120/hour")
+THROTTLE_PAYMENTS = env_str("THROTTLE_PAYMENTS", "30/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -229,12 +281,12 @@ REST_FRAMEWORK = {
         "config.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("THROTTLE_ANON", "300/min"),
-        "user": env_str("THROTTLE_USER", "3000/min"),
-        "password_change": env_str("THROTTLE_PASSWORD_CHANGE", "10/hour"),
-        "uploads": env_str("THROTTLE_UPLOADS", "120/hour"),
-        "invoice_send": env_str("THROTTLE_INVOICE_SEND", "120/hour"),
-        "payments": env_str("THROTTLE_PAYMENTS", "30/hour"),
+        "anon": THROTTLE_ANON,
+        "user": THROTTLE_USER,
+        "password_change": THROTTLE_PASSWORD_CHANGE,
+        "uploads": THROTTLE_UPLOADS,
+        "invoice_send": THROTTLE_INVOICE_SEND,
+        "payments": THROTTLE_PAYMENTS,
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
@@ -312,9 +364,10 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# HTTPS hardening, in production only: redirect plain HTTP to HTTPS, and the HSTS max-age.
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365) if PRODUCTION else 0
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
@@ -325,7 +378,8 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^api/health/"]
 
 # --- Logging -------------------------------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")  # every logger's threshold (JSON lines on stderr)
+REQUEST_LOG_LEVEL = env_str("REQUEST_LOG_LEVEL", "INFO")  # threshold of the one-line-per-request log
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -339,9 +393,13 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        "thebot.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
+        "thebot.requests": {"level": REQUEST_LOG_LEVEL},
     },
 }
+
+# chat
+CHAT_SEND_PER_SECOND = env_int("CHAT_SEND_PER_SECOND", 20)  # messages per user and second, across processes
+CHAT_SESSION_CHECK_SECONDS = env_float("CHAT_SESSION_CHECK_SECONDS", 30.0)  # revoked sessions lose their sockets
 
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
@@ -352,10 +410,10 @@ TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.o
 TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN")  # Telegram is off while unset
 TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME")
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
-TELEGRAM_TIMEOUT_SECONDS = float(env_str("TELEGRAM_TIMEOUT_SECONDS", "10"))
+TELEGRAM_TIMEOUT_SECONDS = env_float("TELEGRAM_TIMEOUT_SECONDS", 10.0)
 TELEGRAM_CLIENT_ATTEMPTS = env_int("TELEGRAM_CLIENT_ATTEMPTS", 3)
-TELEGRAM_CLIENT_BACKOFF_SECONDS = float(env_str("TELEGRAM_CLIENT_BACKOFF_SECONDS", "0.5"))
-TELEGRAM_MAX_INLINE_WAIT = float(env_str("TELEGRAM_MAX_INLINE_WAIT", "5"))
+TELEGRAM_CLIENT_BACKOFF_SECONDS = env_float("TELEGRAM_CLIENT_BACKOFF_SECONDS", 0.5)
+TELEGRAM_MAX_INLINE_WAIT = env_float("TELEGRAM_MAX_INLINE_WAIT", 5.0)
 TELEGRAM_JOB_MAX_ATTEMPTS = env_int("TELEGRAM_JOB_MAX_ATTEMPTS", 5)
 TELEGRAM_JOB_BACKOFF_SECONDS = env_int("TELEGRAM_JOB_BACKOFF_SECONDS", 30)
 TELEGRAM_LINK_TTL_SECONDS = env_int("TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
@@ -363,9 +421,13 @@ INVOICE_PAY_URL_TEMPLATE = env_str("INVOICE_PAY_URL_TEMPLATE", "https://thebot.e
 PAYMENT_API_BASE_URL = env_str("PAYMENT_API_BASE_URL", "https://api.yookassa.ru/v3")
 PAYMENT_SHOP_ID = env_str("PAYMENT_SHOP_ID")  # payments are off while unset
 PAYMENT_SECRET_KEY = env_str("PAYMENT_SECRET_KEY")
-PAYMENT_TIMEOUT_SECONDS = float(env_str("PAYMENT_TIMEOUT_SECONDS", "10"))
+PAYMENT_TIMEOUT_SECONDS = env_float("PAYMENT_TIMEOUT_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}
+
+# --- Demo data ----------------------------------------------------------------------------------------
+# Password of every demo user made by `manage.py seed_demo` (empty: its built-in "demo-pass-2026").
+DEMO_PASSWORD = env_str("DEMO_PASSWORD")
 
 # --- accounts: periodic jobs ---------------------------------------------------------------------------
 PERIODIC_TASKS["accounts_prune_expired_tokens"] = {"task": "accounts.tasks.tokens_prune_expired_job", "every": 60 * 60}

@@ -54,7 +54,7 @@ class Button:
 
 
 def telegram_enabled() -> bool:
-    return bool(getattr(settings, "TELEGRAM_BOT_TOKEN", ""))
+    return bool(settings.TELEGRAM_BOT_TOKEN)
 
 
 class TelegramClient:

@@ -144,7 +144,7 @@ def file_response(field_file, download_name: str) -> HttpResponse:
     """Serve a private file to a caller whose access was checked: always as an attachment, never sniffed,
     sandboxed. Behind nginx (`PRIVATE_FILES_X_ACCEL`) the proxy sends the bytes."""
     content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    if getattr(settings, "PRIVATE_FILES_X_ACCEL", False):
+    if settings.PRIVATE_FILES_X_ACCEL:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = "/protected-media/" + field_file.name
     else:

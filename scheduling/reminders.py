@@ -13,7 +13,7 @@ logger = logging.getLogger("thebot.scheduling")
 
 
 def reminder_lead() -> timedelta:
-    return timedelta(minutes=getattr(settings, "LESSON_REMINDER_MINUTES", 60))
+    return timedelta(minutes=settings.LESSON_REMINDER_MINUTES)
 
 
 def reminders_create_due(*, now: datetime | None = None) -> int:

@@ -5,7 +5,6 @@ What is made, how fast and why it is idempotent: see `config/seeding/__init__.py
 """
 
 import json
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale: str, seed: int, password: str | None, output: str, **options):
         if settings.PRODUCTION:
             raise CommandError("Refusing to seed demo users in production mode.")
-        password = password or os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
+        password = password or settings.DEMO_PASSWORD or DEFAULT_PASSWORD
         result = seed_demo(scale=scale, seed=seed, password=password)
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
