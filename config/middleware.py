@@ -21,8 +21,21 @@ def incoming_request_id(header_value: str | None) -> str:
     return uuid.uuid4().hex
 
 
+def response_log_level(status: int) -> int:
+    """The level of a request's log line: an unexpected failure (5xx) is an ERROR; a deliberate 503 (a part
+    not configured or unreachable, readiness failing) a WARNING; everything else, client errors included, INFO."""
+    if status >= 500:
+        return logging.WARNING if status == 503 else logging.ERROR
+    return logging.INFO
+
+
 class RequestIdMiddleware:
-    """Outermost: sets `X-Request-ID` on every response and logs one structured line per request."""
+    """Outermost: sets `X-Request-ID` on every response and logs one structured line per request.
+
+    That line is the request's log: Django's own per-response line (django.request: "Not Found: /x" at WARNING,
+    "Service Unavailable: /x" at ERROR) is turned off by marking the response logged. Exceptions keep their
+    traceback line, written where they are caught (config.exceptions, Django's handler) before this one.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -37,7 +50,9 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         user = getattr(request, "user", None)
-        request_logger.info(
+        response._has_been_logged = True  # read by django.utils.log.log_response
+        request_logger.log(
+            response_log_level(response.status_code),
             "request",
             extra={
                 "fields": {

@@ -383,13 +383,22 @@ REQUEST_LOG_LEVEL = env_str("REQUEST_LOG_LEVEL", "INFO")  # threshold of the one
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.logging.RequestIdFilter"},
+        "client_errors": {"()": "config.logging.ClientErrorLevelFilter"},
+    },
     "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "client_errors"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Each request has one line, from config.middleware (INFO; 503 WARNING; other 5xx ERROR). Django's
+        # django.request keeps only the tracebacks of unhandled exceptions (ERROR), not its 4xx warnings.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},

@@ -46,7 +46,8 @@ class DaphneProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/chat/"
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        command = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port)]
+        command.append("config.asgi:application")
         if cpu is not None:
             command = ["taskset", "-c", str(cpu), *command]
         # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.

@@ -83,7 +83,7 @@ def embedded_server(embedded_env, tmp_path):
         "worker": start(embedded_env, ["manage.py", "run_worker", "--batch"], tmp_path / "worker.log"),
         "daphne": start(
             embedded_env,
-            ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            ["-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             tmp_path / "daphne.log",
         ),
     }
@@ -109,8 +109,8 @@ def embedded_server(embedded_env, tmp_path):
 
 
 @pytest.mark.slow
-def test_daphne_serves_the_api_the_docs_and_static_files(embedded_server):
-    """Also: the worker batch started by the fixture exited 0."""
+def test_daphne_serves_the_api_the_docs_and_static_files(embedded_server, tmp_path):
+    """Also: the worker batch started by the fixture exited 0, and both processes logged JSON lines only."""
     base, logins = embedded_server
     with httpx.Client(base_url=base, timeout=10) as http:
         health = http.get("/api/health/", headers={"X-Request-ID": "e2e-1"})
@@ -144,3 +144,18 @@ def test_daphne_serves_the_api_the_docs_and_static_files(embedded_server):
         assert css.status_code == 200
         assert "text/css" in css.headers["content-type"]
         assert http.get("/admin/login/").status_code == 200
+        assert http.get("/api/nothing/", headers={"X-Request-ID": "e2e-404"}).status_code == 404
+        assert http.get("/api/profile/me/", headers={"X-Request-ID": "e2e-401"}).status_code == 401
+
+    # One log format per process: Daphne's plain access log is off (-v 0); the app writes one JSON line a request.
+    server_lines = [json.loads(line) for line in (tmp_path / "daphne.log").read_text().splitlines() if line]
+    requests = [line for line in server_lines if line["logger"] == "thebot.requests"]
+    by_id = {line["request_id"]: line for line in requests}
+    assert [line["request_id"] for line in requests].count("e2e-404") == 1
+    assert by_id["e2e-404"]["status"] == 404 and by_id["e2e-404"]["level"] == "INFO"
+    assert by_id["e2e-401"]["status"] == 401 and by_id["e2e-401"]["path"] == "/api/profile/me/"
+    assert {"time", "level", "method", "path", "status", "duration_ms", "user_id"} <= set(by_id["e2e-404"])
+    assert any(line["path"] == "/api/auth/login/" and line["status"] == 200 for line in requests)
+    assert not [line for line in server_lines if line["level"] in {"ERROR", "CRITICAL"}]
+    worker_lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines() if line]
+    assert all(line["logger"] and line["level"] for line in worker_lines)

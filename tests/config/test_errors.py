@@ -125,13 +125,17 @@ def test_unhandled_exception_is_json_500_without_traceback(path, caplog):
     text = response.content.decode()
     assert SECRET_IN_TRACEBACK not in text and "Traceback" not in text and "BoomError" not in text
     assert response["X-Request-ID"] == "boom-request-1"
-    # Logged with the request id and the traceback (as the JSON formatter writes it).
+    # Logged with the request id and the traceback (as the JSON formatter writes it), beside the request's line.
     errors = [
         json.loads(JsonFormatter().format(record)) for record in caplog.records if record.levelno >= logging.ERROR
     ]
-    assert len(errors) == 1, errors
-    assert errors[0]["request_id"] == "boom-request-1"
-    assert SECRET_IN_TRACEBACK in errors[0]["exception"]
+    tracebacks = [entry for entry in errors if "exception" in entry]
+    assert len(tracebacks) == 1, errors
+    assert tracebacks[0]["request_id"] == "boom-request-1"
+    assert SECRET_IN_TRACEBACK in tracebacks[0]["exception"]
+    assert [(entry["logger"], entry["status"]) for entry in errors if "exception" not in entry] == [
+        ("thebot.requests", 500)
+    ]
 
 
 @pytest.mark.urls("tests.config.urls_boom")

@@ -11,7 +11,6 @@ import os
 import platform
 import re
 import subprocess
-import time
 from pathlib import Path
 
 # The QA report's table 1.1: (method, endpoint) → target in ms. Judged on p95 (and the stricter ¼).
@@ -71,8 +70,8 @@ def server_times(log: Path, since: float | None) -> dict[str, tuple[float, float
             continue
         if entry.get("message") != "request" or "duration_ms" not in entry:
             continue
-        # The log's time is local time to the second (logging's formatTime): back to the epoch the same way.
-        if since is not None and time.mktime(time.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S")) < int(since):
+        # ISO 8601 (UTC with an offset; a time without one is local time), compared to the second.
+        if since is not None and int(dt.datetime.fromisoformat(entry["time"]).timestamp()) < int(since):
             continue
         name = re.sub(r"/\d+(?=/)", "/[id]", entry["path"])
         durations.setdefault(f"{entry['method']} {name}", []).append(float(entry["duration_ms"]))

@@ -237,9 +237,11 @@ def run(args) -> int:
 
         port = free_port()
         host = f"http://127.0.0.1:{port}"
+        # -v 0: no plain access log from Daphne; the app's JSON request lines are what report.py reads.
+        argv = [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
         daphne = stack.start(
             "daphne",
-            [*taskset("0"), str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [*taskset("0"), *argv],
             "daphne.log",
         )
         worker = stack.start("worker", [*taskset("0"), str(BIN / "python"), "manage.py", "run_worker"], "worker.log")
