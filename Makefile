@@ -39,7 +39,7 @@ install-load: $(BIN)/.installed-load
 
 ## Recompile the lock files from requirements*.in against PyPI alone (this machine's extra indexes and wheel
 ## folders ignored), with hashes. Keeps the current pins where the inputs allow; LOCK_ARGS=--upgrade moves all.
-PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	$(LOCK_ARGS)
 lock: $(BIN)/.installed-dev
