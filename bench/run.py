@@ -49,6 +49,7 @@ def server_env() -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            "THEBOT_DOTENV": "0",  # configured here alone, not by a developer's .env
             "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{WORK / 'bench.sqlite3'}"),
             # The request throttles stay on (their cost is part of the stack), with rates a benchmark cannot hit.
             "THROTTLE_USER": "100000000/min",

@@ -83,6 +83,7 @@ def _env(scale: str) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "THEBOT_DOTENV": "0",  # configured here alone, not by a developer's .env
         "DATABASE_URL": database_url(scale),
         "THROTTLE_USER": "100000000/min",
         "THROTTLE_ANON": "100000000/min",

@@ -86,6 +86,7 @@ class Stack:
         self.prefix = f"loadtest{secrets.token_hex(4)}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         self.env.update(
+            THEBOT_DOTENV="0",  # the stack is configured here alone, not by a developer's .env
             DJANGO_ENV="development",
             DEBUG="0",
             MEDIA_ROOT=str(self.tmp / "media"),
