@@ -295,8 +295,8 @@ class SignInTokenAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
 
-    def get_fields(self, request, obj=None):
-        return ["user", "created", "expiry"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
