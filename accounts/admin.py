@@ -244,7 +244,7 @@ class StudentProfileAdmin(RoleUsersMixin, _ProfileAdmin):
     list_display = ["user", "grade", "tutor", "parent"]
     list_select_related = ["user", "tutor", "parent"]
     autocomplete_fields = ["tutor", "parent"]
-    list_filter = ["grade", role_filter("tutor", Role.TUTOR)]
+    list_filter = ["grade", role_filter("tutor", Role.TUTOR), ("parent", admin.EmptyFieldListFilter)]
     user_field_roles = {"user": Role.STUDENT, "tutor": Role.TUTOR, "parent": Role.PARENT}
 
 

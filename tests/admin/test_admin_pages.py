@@ -178,6 +178,7 @@ def test_the_seeded_admin_sees_every_model_on_the_index(seeded):
     assert missing == []
 
 
+@pytest.mark.slow  # two seeds and ~110 pages: about 20 s
 def test_every_changelist_and_change_page_costs_the_same_on_three_times_the_rows(seeded, monkeypatch):
     # Pages of 20 rows on `small`, of 60 on three times its rows: a query per row would show.
     with transaction.atomic():
