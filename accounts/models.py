@@ -34,6 +34,26 @@ PROFILE_JOINS_BY_ROLE = {
 }
 PROFILE_JOINS = tuple(path for paths in PROFILE_JOINS_BY_ROLE.values() for path in paths)
 
+# What the admin's pages and filters show of a user: `__str__` and `full_name` read these fields only.
+USER_DISPLAY_FIELDS = ("id", "email", "first_name", "last_name")
+
+
+class RoleAdminFlag(models.BooleanField):
+    """`is_staff` and `is_superuser`: true exactly for users of role admin, whatever was assigned. Recomputed
+    from the role whenever the row is written by `save()` or `bulk_create()` (both call `pre_save`), so every
+    path that creates users (the manager, the API's services, `createsuperuser`, the Django admin, the demo
+    seeder's bulk insert) agrees: an admin has the whole Django admin, no other role ever enters it."""
+
+    def pre_save(self, model_instance, add):
+        value = model_instance.role == Role.ADMIN
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self):
+        # The column is a plain boolean; migrations need not know this class (nor break if it moves).
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.BooleanField", args, kwargs
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -48,8 +68,6 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("An email is required.")
         fields.setdefault("role", Role.STUDENT)
-        if fields["role"] == Role.ADMIN:
-            fields.setdefault("is_staff", True)
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)  # None gives an unusable password
         with transaction.atomic():
@@ -60,7 +78,8 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
-        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        """`createsuperuser` makes a user of role admin (staff and superuser follow from the role)."""
+        fields["role"] = Role.ADMIN
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
@@ -80,7 +99,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set by the Telegram binding flow; never exposed through the API.
     telegram_chat_id = models.BigIntegerField(null=True, blank=True, unique=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False)
+    is_staff = RoleAdminFlag(
+        "staff status", default=False, help_text="Signs in to the Django admin: users of role admin, and only they."
+    )
+    # Overrides PermissionsMixin's: every permission, for users of role admin only (see RoleAdminFlag).
+    is_superuser = RoleAdminFlag(
+        "superuser status", default=False, help_text="Has every permission: users of role admin, and only they."
+    )
     date_joined = models.DateTimeField(default=dj_timezone.now)
 
     objects = UserManager()
@@ -102,7 +127,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name} <{self.email}>" if name else self.email
+
+    def save(self, *args, **kwargs):
+        # The admin flags follow the role: a save that writes the role writes them too.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -128,7 +161,7 @@ class StudentProfile(models.Model):
     parent = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="children_profiles")
 
     def __str__(self) -> str:
-        return f"Student profile of {self.user_id}"
+        return f"Student profile of {self.user}"
 
 
 class TeacherProfile(models.Model):
@@ -137,7 +170,7 @@ class TeacherProfile(models.Model):
     experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
 
     def __str__(self) -> str:
-        return f"Teacher profile of {self.user_id}"
+        return f"Teacher profile of {self.user}"
 
 
 class TutorProfile(models.Model):
@@ -145,14 +178,14 @@ class TutorProfile(models.Model):
     bio = models.TextField(blank=True, max_length=5000)
 
     def __str__(self) -> str:
-        return f"Tutor profile of {self.user_id}"
+        return f"Tutor profile of {self.user}"
 
 
 class ParentProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="parent_profile")
 
     def __str__(self) -> str:
-        return f"Parent profile of {self.user_id}"
+        return f"Parent profile of {self.user}"
 
 
 PROFILE_MODELS: dict[str, type[models.Model]] = {

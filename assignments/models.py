@@ -140,7 +140,7 @@ class Submission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Submission {self.pk} by {self.student_id} to {self.assignment_id}"
+        return f"{self.student.full_name}: {self.assignment}"
 
 
 class SubmissionAttempt(models.Model):
@@ -159,7 +159,7 @@ class SubmissionAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Attempt {self.number} of submission {self.submission_id}"
+        return f"Attempt {self.number} of {self.submission}"
 
 
 class SubmissionFile(models.Model):
@@ -196,8 +196,10 @@ class GradeHistory(models.Model):
 
     class Meta:
         ordering = ["submission_id", "at", "id"]
-        verbose_name_plural = "grade history"
+        verbose_name = "grade history entry"
+        verbose_name_plural = "grade history entries"
         indexes = [models.Index(fields=["submission", "at"], name="gradehistory_submission_at")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.submission_id} at {self.at:%Y-%m-%d %H:%M}"
+        score = f" {self.score}/{self.max_score}" if self.score is not None else ""
+        return f"{self.get_action_display()}{score} (attempt {self.attempt}), {self.at:%Y-%m-%d %H:%M %Z}"

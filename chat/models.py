@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.text import Truncator
 
 from materials.files import generated_name
 
@@ -55,7 +56,7 @@ class ChatRoom(models.Model):
         indexes = [models.Index(fields=["-last_activity_at", "-id"], name="chat_room_activity")]
 
     def __str__(self) -> str:
-        return self.name or f"{self.kind} room {self.pk}"
+        return self.name or f"{self.get_kind_display()} room {self.pk}"
 
 
 class Participant(models.Model):
@@ -75,7 +76,7 @@ class Participant(models.Model):
         indexes = [models.Index(fields=["user", "room"], name="chat_participant_user")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.room_id}"
+        return f"{self.user.full_name} in {self.room}"
 
 
 class Message(models.Model):
@@ -106,7 +107,9 @@ class Message(models.Model):
         indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id")]
 
     def __str__(self) -> str:
-        return f"message {self.pk} in {self.room_id}"
+        author = self.sender.full_name if self.sender_id else "System"
+        text = "(deleted)" if self.is_deleted else Truncator(self.text).chars(40)
+        return f"{author} in {self.room}: {text}"
 
     @property
     def is_deleted(self) -> bool:

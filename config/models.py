@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.db import models
 
 
@@ -10,7 +12,8 @@ class PeriodicRun(models.Model):
     enqueued_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "periodic job run"
         constraints = [models.UniqueConstraint(fields=["name", "slot"], name="periodic_run_once_per_slot")]
 
     def __str__(self) -> str:
-        return f"{self.name}@{self.slot}"
+        return f"{self.name} at {datetime.fromtimestamp(self.slot, UTC):%Y-%m-%d %H:%M %Z}"

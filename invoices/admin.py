@@ -1,10 +1,13 @@
 """Django admin for invoices. Statuses change only through the services (actions below), never by editing."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 
+from accounts.admin import role_filter
+from accounts.models import Role
 from config.exceptions import ApiError
 from invoices import services
-from invoices.models import Invoice, InvoiceStatusHistory, Payment
+from invoices.models import Invoice, InvoiceStatusHistory, Payment, TelegramLinkCode
 
 
 class InvoiceStatusHistoryInline(admin.TabularInline):
@@ -15,6 +18,9 @@ class InvoiceStatusHistoryInline(admin.TabularInline):
     can_delete = False
     ordering = ["-changed_at", "-id"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -22,9 +28,19 @@ class InvoiceStatusHistoryInline(admin.TabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["id", "tutor", "parent", "student", "amount", "currency", "status", "due_date", "created_at"]
-    list_filter = ["status", "due_date"]
-    search_fields = ["description", "tutor__email", "parent__email", "student__email"]
+    list_filter = ["status", "due_date", role_filter("tutor", Role.TUTOR, "tutor")]
+    search_fields = [
+        "description",
+        "tutor__email",
+        "tutor__last_name",
+        "parent__email",
+        "parent__last_name",
+        "student__email",
+        "student__last_name",
+    ]
     list_select_related = ["tutor", "parent", "student"]
+    list_per_page = 50
+    show_full_result_count = False
     raw_id_fields = ["tutor", "student", "parent", "enrollment", "payment"]
     readonly_fields = [
         "tutor",
@@ -46,6 +62,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     ]
     inlines = [InvoiceStatusHistoryInline]
     actions = ["send_invoices", "mark_overdue"]
+
+    def get_queryset(self, request):
+        enrollment = ["enrollment__student", "enrollment__subject", "enrollment__teacher"]
+        return super().get_queryset(request).select_related("tutor", "parent", "student", "payment", *enrollment)
 
     def has_add_permission(self, request):
         # Invoices are created by tutors through the API (the service checks who may bill whom).
@@ -83,11 +103,83 @@ class InvoiceAdmin(admin.ModelAdmin):
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["id", "invoice", "provider", "provider_payment_id", "amount", "currency", "status", "created_at"]
     list_filter = ["status", "provider"]
-    search_fields = ["provider_payment_id", "idempotence_key"]
+    search_fields = ["provider_payment_id", "idempotence_key", "invoice__parent__email"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+    list_select_related = ["invoice"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvoiceStatusHistory)
+class InvoiceStatusHistoryAdmin(admin.ModelAdmin):
+    """Every status change of every invoice, as the services wrote it: read-only."""
+
+    list_display = ["id", "invoice", "old_status", "new_status", "changed_by", "changed_at", "reason"]
+    list_select_related = ["invoice", "changed_by"]
+    list_filter = ["new_status", "old_status", ("changed_by", admin.EmptyFieldListFilter)]
+    search_fields = ["reason", "changed_by__email", "invoice__parent__email", "invoice__tutor__email"]
+    date_hierarchy = "changed_at"
+    fields = ["invoice", "old_status", "new_status", "changed_by", "changed_at", "reason"]
+    readonly_fields = fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice", "changed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LinkCodeStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("valid", "not expired"), ("expired", "expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "valid":
+            return queryset.filter(expires_at__gt=timezone.now())
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lte=timezone.now())
+        return queryset
+
+
+@admin.register(TelegramLinkCode)
+class TelegramLinkCodeAdmin(admin.ModelAdmin):
+    """Open Telegram deep links (who asked, until when). Only the code's SHA-256 is stored, and it is not shown;
+    deleting a row cancels that link."""
+
+    list_display = ["id", "user", "created_at", "expires_at"]
+    list_select_related = ["user"]
+    list_filter = [LinkCodeStateFilter, "user__role"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    fields = ["user", "created_at", "expires_at"]
+    readonly_fields = fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -43,7 +43,7 @@ class Payment(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
 
     def __str__(self) -> str:
-        return f"{self.provider}:{self.provider_payment_id or self.idempotence_key} ({self.status})"
+        return f"Payment of {self.amount} {self.currency} at {self.provider} ({self.get_status_display().lower()})"
 
 
 class Invoice(models.Model):
@@ -102,7 +102,7 @@ class Invoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Invoice #{self.pk} {self.amount} {self.currency} ({self.status})"
+        return f"Invoice #{self.pk}: {self.amount} {self.currency} ({self.get_status_display().lower()})"
 
 
 class InvoiceStatusHistory(models.Model):
@@ -119,13 +119,15 @@ class InvoiceStatusHistory(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        verbose_name = "invoice status history entry"
+        verbose_name_plural = "invoice status history entries"
         indexes = [
             models.Index(fields=["invoice", "-changed_at"], name="idx_invoice_history_invoice"),
             models.Index(fields=["changed_by", "-changed_at"], name="idx_invoice_history_user"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_id}: {self.old_status} -> {self.new_status}"
+        return f"Invoice #{self.invoice_id}: {self.get_old_status_display()} → {self.get_new_status_display()}"
 
 
 class TelegramLinkCode(models.Model):
@@ -137,7 +139,8 @@ class TelegramLinkCode(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "Telegram link code"
         indexes = [models.Index(fields=["expires_at"], name="idx_telegram_code_expiry")]
 
     def __str__(self) -> str:
-        return f"Telegram link code of {self.user_id}"
+        return f"Telegram link code of {self.user.full_name}, expires {self.expires_at:%Y-%m-%d %H:%M %Z}"

@@ -48,7 +48,7 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student_id} learns {self.subject_id} with {self.teacher_id}"
+        return f"{self.student.full_name} in {self.subject} with {self.teacher.full_name}"
 
 
 class MaterialKind(models.TextChoices):
@@ -120,7 +120,7 @@ class MaterialRecipient(models.Model):
         indexes = [models.Index(fields=["student", "material"], name="material_recipient_student")]
 
     def __str__(self) -> str:
-        return f"{self.material_id} for {self.student_id}"
+        return f"{self.material} for {self.student.full_name}"
 
 
 class MaterialProgress(models.Model):
@@ -135,6 +135,7 @@ class MaterialProgress(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "material progress"
         verbose_name_plural = "material progress"
         constraints = [
             # Also the index for "progress by student".
@@ -148,4 +149,4 @@ class MaterialProgress(models.Model):
         indexes = [models.Index(fields=["material", "percent"], name="material_progress_material")]
 
     def __str__(self) -> str:
-        return f"{self.student_id} at {self.percent}% of {self.material_id}"
+        return f"{self.student.full_name}: {self.percent}% of {self.material}"

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from scheduling.models import Lesson, LessonReminder, LessonStatus
+from accounts.admin import RoleUsersMixin, role_filter
+from accounts.models import Role
+from scheduling.models import CalendarFeed, Lesson, LessonReminder, LessonStatus
 from scheduling.selectors import overlapping_lessons
 
 
@@ -24,8 +26,6 @@ class LessonAdminForm(forms.ModelForm):
             "notes",
             "cancel_reason",
             "cancelled_at",
-            "cancelled_by",
-            "created_by",
         ]
 
     def clean(self):
@@ -47,22 +47,77 @@ class LessonAdminForm(forms.ModelForm):
         return data
 
 
+LESSON_JOINS = ["teacher", "student", "subject"]  # what a lesson's `__str__` reads
+
+
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(RoleUsersMixin, admin.ModelAdmin):
     form = LessonAdminForm
     list_display = ["id", "start", "end", "status", "teacher", "student", "subject", "topic"]
-    list_filter = ["status", ("start", admin.DateFieldListFilter), "teacher", "subject"]
-    list_select_related = ["teacher", "student", "subject"]
-    search_fields = ["topic", "teacher__email", "student__email"]
+    list_filter = [
+        "status",
+        ("start", admin.DateFieldListFilter),
+        role_filter("teacher", Role.TEACHER, "teacher"),
+        "subject",
+    ]
+    list_select_related = LESSON_JOINS
+    search_fields = ["topic", "teacher__email", "teacher__last_name", "student__email", "student__last_name"]
     date_hierarchy = "start"
-    raw_id_fields = ["teacher", "student", "created_by", "cancelled_by"]
-    readonly_fields = ["series_id", "created_at", "updated_at"]
+    raw_id_fields = ["teacher", "student"]
+    user_field_roles = {"teacher": Role.TEACHER, "student": Role.STUDENT}
+    # Set by the services when a lesson is created or cancelled.
+    readonly_fields = ["created_by", "cancelled_by", "series_id", "created_at", "updated_at"]
     ordering = ["-start"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*LESSON_JOINS, "created_by", "cancelled_by")
 
 
 @admin.register(LessonReminder)
 class LessonReminderAdmin(admin.ModelAdmin):
+    """The record of reminders sent (or skipped), written by the reminder job: read-only."""
+
     list_display = ["id", "lesson", "user", "lesson_start", "created_at", "sent_at", "skipped_at"]
-    list_select_related = ["lesson", "user"]
-    raw_id_fields = ["lesson", "user"]
-    readonly_fields = ["lesson", "user", "lesson_start", "created_at", "sent_at", "skipped_at"]
+    list_select_related = ["user", *(f"lesson__{join}" for join in LESSON_JOINS)]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter), ("skipped_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "user__last_name"]
+    fields = ["lesson", "user", "lesson_start", "created_at", "sent_at", "skipped_at"]
+    readonly_fields = fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", *(f"lesson__{join}" for join in LESSON_JOINS))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Whose calendar feed exists and when it was rotated. Read-only: the secret URL is derived from the nonce
+    and SECRET_KEY and only its hash is stored, so neither is shown; deleting a row turns the feed off (its
+    owner gets a new URL from `GET /api/scheduling/calendar/`)."""
+
+    list_display = ["user", "created_at", "rotated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    list_filter = ["user__role", ("rotated_at", admin.EmptyFieldListFilter)]
+    fields = ["user", "created_at", "rotated_at"]
+    readonly_fields = fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

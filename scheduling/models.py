@@ -55,7 +55,9 @@ class Lesson(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Lesson {self.pk} ({self.start:%Y-%m-%d %H:%M} UTC)"
+        return (
+            f"{self.subject} with {self.teacher.full_name} for {self.student.full_name}, {self.start:%Y-%m-%d %H:%M %Z}"
+        )
 
 
 class CalendarFeed(models.Model):
@@ -69,7 +71,7 @@ class CalendarFeed(models.Model):
     rotated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"Calendar feed of {self.user_id}"
+        return f"Calendar feed of {self.user.full_name}"
 
 
 class LessonReminder(models.Model):
@@ -91,4 +93,4 @@ class LessonReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Reminder of lesson {self.lesson_id} to {self.user_id}"
+        return f"Reminder to {self.user.full_name} of the lesson at {self.lesson_start:%Y-%m-%d %H:%M %Z}"

@@ -53,9 +53,12 @@ def test_anonymous_gets_401(api_client, admin_user):
     assert api_client.get(detail(admin_user)).status_code == 401
 
 
-def test_superuser_with_another_role_is_an_admin(make_client):
-    superuser = TeacherFactory(is_superuser=True, is_staff=True)
-    assert make_client(superuser).get(USERS).status_code == 200
+def test_only_the_admin_role_makes_a_superuser(make_client):
+    # Staff and superuser follow the role (accounts.models.RoleAdminFlag): a teacher asked to be one is not.
+    teacher = TeacherFactory(is_superuser=True, is_staff=True)
+    teacher.refresh_from_db()
+    assert not (teacher.is_superuser or teacher.is_staff or teacher.is_admin)
+    assert make_client(teacher).get(USERS).status_code == 403
 
 
 # --- List ------------------------------------------------------------------------------------------------

@@ -92,9 +92,11 @@ def test_admin_sees_everyone(school):
     assert set(students_of(school.admin)) == {school.amy, school.bob, school.cat, school.dan, school.eve}
 
 
-def test_superuser_of_another_role_sees_everyone(school):
-    root = TeacherFactory(is_superuser=True)
-    assert visible(root) == set(User.objects.all())
+def test_a_teacher_never_becomes_a_superuser_who_sees_everyone(school):
+    # Superuser status follows the admin role (accounts.models.RoleAdminFlag).
+    teacher = TeacherFactory(is_superuser=True)
+    assert not teacher.is_superuser
+    assert visible(teacher) == {teacher}
 
 
 def test_a_student_of_another_teacher_is_not_visible(school):
