@@ -16,12 +16,13 @@ Codes the generic rules cannot know (the domain codes of each app's errors.py th
 next to the view method with `@api_errors({409: [...], ...})`. 405 is never listed.
 """
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 
 import uritemplate
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiFilterExtension
+from drf_spectacular.extensions import OpenApiFilterExtension, OpenApiSerializerExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
@@ -328,7 +329,26 @@ class AutoSchema(openapi.AutoSchema):
             response["headers"] = {
                 "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}
             }
-        return response
+        if status == 401:
+            response["headers"] = {
+                "WWW-Authenticate": {"schema": {"type": "string"}, "description": "The authentication scheme."}
+            }
+        return self._shared_response(status, codes, response)
+
+    def _shared_response(self, status: int, codes: list[str], response: dict) -> dict:
+        """The response as a reusable component named after its status and codes (`Error404-not_found`): many
+        operations answer the same, and the schema stays small."""
+        base = "-".join([f"Error{status}", *codes])
+        for suffix in itertools.count(1):
+            name = base if suffix == 1 else f"{base}-{suffix}"
+            existing = self.registry._components.get((name, ResolvedComponent.RESPONSE))
+            if existing is None:
+                component = ResolvedComponent(name=name, type=ResolvedComponent.RESPONSE, schema=response, object=name)
+                self.registry.register(component)
+                return component.ref
+            if existing.schema == response:
+                return existing.ref
+        raise AssertionError("unreachable")
 
 
 # --- ordering and search parameters ---------------------------------------------------------------------------
@@ -381,3 +401,68 @@ class SearchFilterExtension(OpenApiFilterExtension):
                 description=f"Each word must appear (case-insensitive) in at least one of: {names}.",
             )
         ]
+
+
+# --- a user's profile, typed by role ---------------------------------------------------------------------------
+PROFILE_DESCRIPTION = "The profile of the user's role."
+
+
+class UserSerializerExtension(OpenApiSerializerExtension):
+    """A user as `UserSerializer` renders it: one variant per role (`role` is the discriminator), each with the
+    profile of that role (`StudentProfile`, `TeacherProfile`, …; `null` for administrators)."""
+
+    target_class = "accounts.serializers.UserSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        from accounts.models import Role
+        from accounts.serializers import PROFILE_SERIALIZERS
+
+        base = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        base_name = auto_schema._get_serializer_name(self.target, direction, bypass_extensions=True)
+        mapping = {}
+        for role, label in Role.choices:
+            properties = dict(base["properties"])
+            properties["role"] = {"type": "string", "enum": [role], "readOnly": True}
+            if role in PROFILE_SERIALIZERS:
+                profile_ref = auto_schema.resolve_serializer(PROFILE_SERIALIZERS[role][1], direction).ref
+                properties["profile"] = {"allOf": [profile_ref], "readOnly": True, "description": PROFILE_DESCRIPTION}
+            else:
+                properties["profile"] = {
+                    "type": "object",
+                    "nullable": True,
+                    "readOnly": True,
+                    "description": f"{label}s have no profile: always null.",
+                }
+            component = ResolvedComponent(
+                name=f"{base_name}{role.capitalize()}",
+                type=ResolvedComponent.SCHEMA,
+                schema={**base, "properties": properties, "description": f"A user with role `{role}`."},
+                object=f"{base_name}{role.capitalize()}",
+            )
+            auto_schema.registry.register_on_missing(component)
+            mapping[role] = component.ref["$ref"]
+        return {
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "role", "mapping": mapping},
+        }
+
+
+class TeacherProfileSerializerExtension(OpenApiSerializerExtension):
+    """`subjects` of a teacher's profile: the subjects they teach in active enrollments, `{id, name}` each."""
+
+    target_class = "accounts.serializers.TeacherProfileSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["properties"]["subjects"] = {
+            "type": "array",
+            "readOnly": True,
+            "description": "The subjects the teacher teaches in active enrollments, by name.",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+                "required": ["id", "name"],
+            },
+        }
+        return schema

@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
         "LessonStatusEnum": "scheduling.models.LessonStatus",
         "MaterialKindEnum": "materials.models.MaterialKind",
         "RoomKindEnum": "chat.models.RoomKind",
+        # A user is one variant per role (config/schema.py), each with its own one-value `role`.
+        "RoleEnum": "accounts.models.Role",
+        **{f"Role{role.capitalize()}Enum": [role] for role in ("student", "teacher", "tutor", "parent", "admin")},
     },
 }
 
