@@ -26,6 +26,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from config.exceptions import error_body
+from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 
 
@@ -36,6 +37,7 @@ class LoginView(APIView):
     throttle_classes: list = []
 
     @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
+    @api_errors({401: [AccountErrorCode.INVALID_CREDENTIALS], 429: ["throttled"]})
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -89,6 +91,7 @@ class MeView(APIView):
         return Response(UserSerializer(user_for_profile(request.user.pk, request.user.role)).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
+    @api_errors({400: [AccountErrorCode.READ_ONLY_FIELD]})
     def patch(self, request):
         serializer = MeUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -103,6 +106,7 @@ class PasswordChangeView(APIView):
     throttle_scope = "password_change"
 
     @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    @api_errors({400: [AccountErrorCode.WRONG_PASSWORD, AccountErrorCode.WEAK_PASSWORD]})
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -140,6 +144,16 @@ class AdminUserViewSet(
         return with_profiles(User.objects.all())
 
     @extend_schema(request=AdminUserCreateSerializer, responses={201: AdminUserCreatedSerializer})
+    @api_errors(
+        {
+            400: [
+                AccountErrorCode.EMAIL_TAKEN,
+                AccountErrorCode.WEAK_PASSWORD,
+                AccountErrorCode.WRONG_ROLE,
+                AccountErrorCode.READ_ONLY_FIELD,
+            ]
+        }
+    )
     def create(self, request):
         serializer = AdminUserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -149,6 +163,16 @@ class AdminUserViewSet(
         return Response(AdminUserCreatedSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AdminUserUpdateSerializer, responses=UserSerializer)
+    @api_errors(
+        {
+            400: [
+                AccountErrorCode.EMAIL_TAKEN,
+                AccountErrorCode.WRONG_ROLE,
+                AccountErrorCode.READ_ONLY_FIELD,
+                AccountErrorCode.CANNOT_DEACTIVATE_SELF,
+            ]
+        }
+    )
     def partial_update(self, request, pk=None):
         user = self.get_object()
         serializer = AdminUserUpdateSerializer(data=request.data, partial=True)
@@ -158,6 +182,7 @@ class AdminUserViewSet(
         services.user_update(user=user, data=data, profile=profile, by_admin=True, by=request.user)
         return Response(UserSerializer(user_for_profile(user.pk)).data)
 
+    @api_errors({400: [AccountErrorCode.CANNOT_DEACTIVATE_SELF]})
     def destroy(self, request, pk=None):
         services.user_deactivate(user=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

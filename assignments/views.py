@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.selectors import student_ids_of
 from assignments import selectors, services
+from assignments.errors import AssignmentErrorCode
 from assignments.gradebook import gradebook_rows
 from assignments.models import (
     Assignment,
@@ -37,7 +38,8 @@ from assignments.serializers import (
     TeacherAssignmentSerializer,
     assignment_serializer_for,
 )
-from config.exceptions import NotFound
+from config.exceptions import ErrorCode, NotFound
+from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials.files import file_response
 from materials.models import Enrollment
@@ -79,6 +81,10 @@ class _UploadThrottleMixin:
             self.throttle_scope = "uploads"
             throttles.append(ScopedRateThrottle())
         return throttles
+
+
+# publish / close: the assignment's teacher (or an admin), along the lifecycle.
+_STATUS_ERRORS = {403: [AssignmentErrorCode.NOT_ALLOWED], 409: [AssignmentErrorCode.INVALID_TRANSITION]}
 
 
 class AssignmentViewSet(
@@ -133,6 +139,7 @@ class AssignmentViewSet(
         return Response(self.get_serializer(assignment).data, status=status_code)
 
     @extend_schema(request=AssignmentCreateSerializer, responses={201: TeacherAssignmentSerializer})
+    @api_errors({400: [AssignmentErrorCode.SCORE_OUT_OF_RANGE, AssignmentErrorCode.INVALID_RECIPIENTS]})
     def create(self, request):
         serializer = AssignmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -142,6 +149,13 @@ class AssignmentViewSet(
         return self._render(assignment.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=AssignmentUpdateSerializer, responses=TeacherAssignmentSerializer)
+    @api_errors(
+        {
+            400: [AssignmentErrorCode.SCORE_OUT_OF_RANGE, AssignmentErrorCode.INVALID_RECIPIENTS],
+            403: [AssignmentErrorCode.NOT_ALLOWED],
+            409: [AssignmentErrorCode.MAX_SCORE_LOCKED, AssignmentErrorCode.INVALID_TRANSITION],
+        }
+    )
     def partial_update(self, request, pk=None):
         assignment = selectors.access_assignment(request.user, pk)
         serializer = AssignmentUpdateSerializer(data=request.data, partial=True)
@@ -149,12 +163,14 @@ class AssignmentViewSet(
         services.assignment_update(assignment=assignment, by=request.user, data=serializer.validated_data)
         return self._render(assignment.pk)
 
+    @api_errors({403: [AssignmentErrorCode.NOT_ALLOWED], 409: [AssignmentErrorCode.HAS_SUBMISSIONS]})
     def destroy(self, request, pk=None):
         assignment = selectors.access_assignment(request.user, pk)
         services.assignment_delete(assignment=assignment, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=TeacherAssignmentSerializer)
+    @api_errors(_STATUS_ERRORS)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """draft → published (notifies the students), or re-open a closed assignment."""
@@ -163,6 +179,7 @@ class AssignmentViewSet(
         return self._render(assignment.pk)
 
     @extend_schema(request=None, responses=TeacherAssignmentSerializer)
+    @api_errors(_STATUS_ERRORS)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """published → closed: no more hand-ins."""
@@ -183,6 +200,17 @@ class AssignmentViewSet(
         methods=["POST"],
         request={"multipart/form-data": SubmissionCreateSerializer},
         responses={201: SubmissionDetailSerializer},
+    )
+    @api_errors(
+        {
+            400: [
+                AssignmentErrorCode.SUBMISSION_EMPTY,
+                AssignmentErrorCode.TOO_MANY_FILES,
+                AssignmentErrorCode.PAST_DUE,
+            ],
+            409: [AssignmentErrorCode.ASSIGNMENT_CLOSED, AssignmentErrorCode.ALREADY_GRADED, ErrorCode.CONFLICT],
+        },
+        methods=["POST"],
     )
     @action(detail=True, methods=["get", "post"])
     def submissions(self, request, pk=None):
@@ -211,6 +239,7 @@ class AssignmentViewSet(
         return Response(SubmissionDetailSerializer(submission).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
+    @api_errors({403: [AssignmentErrorCode.NOT_ALLOWED]})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
         """Attach a file (multipart `file`) to the assignment: its teacher only."""
@@ -224,6 +253,7 @@ class AssignmentViewSet(
 
     @extend_schema(methods=["GET"], responses={(200, "application/octet-stream"): bytes})
     @extend_schema(methods=["DELETE"], responses={204: None})
+    @api_errors({403: [AssignmentErrorCode.NOT_ALLOWED]}, methods=["DELETE"])
     @action(
         detail=True,
         methods=["get", "delete"],
@@ -264,6 +294,13 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(request=GradeSerializer, responses=SubmissionDetailSerializer)
+    @api_errors(
+        {
+            400: [AssignmentErrorCode.SCORE_OUT_OF_RANGE],
+            403: [AssignmentErrorCode.NOT_ALLOWED],
+            409: [AssignmentErrorCode.NOT_GRADABLE],
+        }
+    )
     @action(detail=True, methods=["post"])
     def grade(self, request, pk=None):
         """Grade or re-grade: 0 ≤ score ≤ max_score, two decimal places; the previous grade stays in history."""
@@ -274,6 +311,7 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self._render(submission.pk)
 
     @extend_schema(request=ReturnSerializer, responses=SubmissionDetailSerializer)
+    @api_errors({403: [AssignmentErrorCode.NOT_ALLOWED], 409: [AssignmentErrorCode.NOT_RETURNABLE]})
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_for_rework(self, request, pk=None):
         """Send back for rework with `feedback`: the student may hand in again."""

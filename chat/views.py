@@ -24,6 +24,7 @@ from chat.serializers import (
 )
 from chat.throttling import send_allowed
 from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
+from config.schema import api_errors
 from materials.files import file_response
 
 
@@ -38,6 +39,13 @@ class RoomListView(generics.ListAPIView):
         return selectors.rooms_for(self.request.user)
 
     @extend_schema(request=RoomCreateSerializer, responses={200: RoomSerializer, 201: RoomSerializer})
+    @api_errors(
+        {
+            400: [ChatErrorCode.DIRECT_WITH_SELF, ChatErrorCode.USER_NOT_FOUND],
+            403: [ChatErrorCode.GROUP_NOT_ALLOWED],
+            404: [ChatErrorCode.USER_NOT_FOUND],
+        }
+    )
     def post(self, request):
         data = RoomCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,6 +62,7 @@ class RoomListView(generics.ListAPIView):
 
 class RoomDetailView(APIView):
     @extend_schema(responses=RoomSerializer)
+    @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})
     def get(self, request, pk: int):
         return Response(RoomSerializer(selectors.room_for(request.user, pk)).data)
 
@@ -64,6 +73,7 @@ class RoomMessagesView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
+    @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})
     def get(self, request, pk: int):
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -77,6 +87,14 @@ class RoomMessagesView(APIView):
         return Response({"results": MessageSerializer(messages, many=True).data, "has_more": has_more})
 
     @extend_schema(request=MessageCreateSerializer, responses={200: MessageSerializer, 201: MessageSerializer})
+    @api_errors(
+        {
+            400: [ChatErrorCode.TEXT_REQUIRED, ChatErrorCode.TEXT_TOO_LONG, ChatErrorCode.MESSAGE_NOT_FOUND],
+            403: [ChatErrorCode.ROOM_READ_ONLY],
+            404: [ChatErrorCode.ROOM_NOT_FOUND],
+            409: [ChatErrorCode.CLIENT_ID_REUSED],
+        }
+    )
     def post(self, request, pk: int):
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -99,6 +117,14 @@ class MessageDetailView(APIView):
     """The author edits (`PATCH {text}`) or deletes a message."""
 
     @extend_schema(request=MessageEditSerializer, responses=MessageSerializer)
+    @api_errors(
+        {
+            400: [ChatErrorCode.TEXT_REQUIRED, ChatErrorCode.TEXT_TOO_LONG],
+            403: [ChatErrorCode.NOT_AUTHOR],
+            404: [ChatErrorCode.MESSAGE_NOT_FOUND],
+            409: [ChatErrorCode.MESSAGE_DELETED],
+        }
+    )
     def patch(self, request, pk: int):
         data = MessageEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -106,6 +132,7 @@ class MessageDetailView(APIView):
         return Response(MessageSerializer(message).data)
 
     @extend_schema(responses={204: None})
+    @api_errors({403: [ChatErrorCode.NOT_AUTHOR], 404: [ChatErrorCode.MESSAGE_NOT_FOUND]})
     def delete(self, request, pk: int):
         services.message_delete(user=request.user, message_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -113,6 +140,7 @@ class MessageDetailView(APIView):
 
 class MessageAttachmentView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @api_errors({404: [ChatErrorCode.MESSAGE_NOT_FOUND]})
     def get(self, request, pk: int):
         message = Message.objects.filter(pk=pk, room__participants__user=request.user).first()
         if message is None or not message.attachment:
@@ -124,6 +152,7 @@ class RoomReadView(APIView):
     """Moves the caller's read marker forward (never back)."""
 
     @extend_schema(request=ReadMarkerSerializer, responses=ReadMarkerResultSerializer)
+    @api_errors({400: [ChatErrorCode.MESSAGE_NOT_FOUND], 404: [ChatErrorCode.ROOM_NOT_FOUND]})
     def post(self, request, pk: int):
         data = ReadMarkerSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -17,6 +17,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.response import Response
 
 from config.middleware import incoming_request_id
+from config.schema import api_errors
 
 HEALTH_PATH = "/api/health/"
 HEALTH_BODY = json.dumps({"status": "ok"}).encode()
@@ -58,6 +59,7 @@ def _check_channel_layer() -> None:
 READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
 
 
+@api_errors({503: ["not_ready"]})
 @extend_schema(
     responses={
         200: inline_serializer("Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()})

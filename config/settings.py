@@ -290,7 +290,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": None,
 }
@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         "LessonStatusEnum": "scheduling.models.LessonStatus",
         "MaterialKindEnum": "materials.models.MaterialKind",
         "RoomKindEnum": "chat.models.RoomKind",
+        # A user is one variant per role (config/schema.py), each with its own one-value `role`.
+        "RoleEnum": "accounts.models.Role",
+        **{f"Role{role.capitalize()}Enum": [role] for role in ("student", "teacher", "tutor", "parent", "admin")},
     },
 }
 

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
 from config.exceptions import handler404 as json_not_found
+from config.schema_view import SchemaView
 
 handler400 = "config.exceptions.handler400"
 handler403 = "config.exceptions.handler403"
@@ -14,7 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", health.health, name="health"),
     path("api/health/ready/", health.readiness, name="health-ready"),
-    path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path("api/schema/", SchemaView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),

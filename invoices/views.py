@@ -8,7 +8,8 @@ import re
 import django_filters
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -16,8 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import ApiError, ErrorCode, error_body
+from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
+from invoices.errors import InvoiceErrorCode
 from invoices.models import Invoice, InvoiceStatus
 from invoices.payments import PaymentProviderError
 from invoices.permissions import CanUseInvoices, IsTutor
@@ -45,6 +48,10 @@ class InvoiceFilter(django_filters.FilterSet):
     class Meta:
         model = Invoice
         fields = ["status", "student", "due_before", "due_after"]
+
+
+# send / cancel: the invoice's tutor (or an admin), along the lifecycle.
+_TRANSITION_ERRORS = {403: [InvoiceErrorCode.NOT_ALLOWED], 409: [InvoiceErrorCode.ILLEGAL_TRANSITION]}
 
 
 class InvoiceViewSet(
@@ -100,6 +107,16 @@ class InvoiceViewSet(
         return Response(InvoiceSerializer(invoice).data)
 
     @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer})
+    @api_errors(
+        {
+            400: [
+                InvoiceErrorCode.NOT_YOUR_STUDENT,
+                InvoiceErrorCode.STUDENT_HAS_NO_PARENT,
+                InvoiceErrorCode.ENROLLMENT_MISMATCH,
+                InvoiceErrorCode.DUE_DATE_IN_PAST,
+            ]
+        }
+    )
     def create(self, request):
         serializer = InvoiceCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -107,6 +124,13 @@ class InvoiceViewSet(
         return Response(InvoiceSerializer(self._invoice(invoice.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=InvoiceUpdateSerializer, responses=InvoiceSerializer)
+    @api_errors(
+        {
+            400: [InvoiceErrorCode.ENROLLMENT_MISMATCH, InvoiceErrorCode.DUE_DATE_IN_PAST],
+            403: [InvoiceErrorCode.NOT_ALLOWED],
+            409: [InvoiceErrorCode.NOT_EDITABLE],
+        }
+    )
     def partial_update(self, request, pk=None):
         invoice = self._invoice(pk)
         serializer = InvoiceUpdateSerializer(data=request.data, partial=True)
@@ -115,12 +139,14 @@ class InvoiceViewSet(
         return Response(InvoiceSerializer(self._invoice(pk)).data)
 
     @extend_schema(request=None, responses=InvoiceSerializer)
+    @api_errors(_TRANSITION_ERRORS)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         services.invoice_send(invoice_id=self._invoice(pk).pk, by=request.user)
         return Response(InvoiceSerializer(self._invoice(pk)).data)
 
     @extend_schema(request=InvoiceCancelSerializer, responses=InvoiceSerializer)
+    @api_errors(_TRANSITION_ERRORS)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         invoice = self._invoice(pk)
@@ -130,6 +156,14 @@ class InvoiceViewSet(
         return Response(InvoiceSerializer(self._invoice(pk)).data)
 
     @extend_schema(request=None, responses=PaymentStartedSerializer)
+    @api_errors(
+        {
+            403: [InvoiceErrorCode.NOT_ALLOWED],
+            409: [InvoiceErrorCode.ILLEGAL_TRANSITION, InvoiceErrorCode.PAYMENT_IN_PROGRESS],
+            502: [InvoiceErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
+            503: [InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED],
+        }
+    )
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
         payment = services.invoice_pay(invoice_id=self._invoice(pk).pk, by=request.user)
@@ -141,7 +175,15 @@ class InvoiceViewSet(
         page = self.paginate_queryset(selectors.invoice_history(self._invoice(pk)))
         return self.get_paginated_response(InvoiceHistorySerializer(page, many=True).data)
 
-    @extend_schema(responses=InvoiceSummarySerializer)
+    @extend_schema(
+        responses=InvoiceSummarySerializer,
+        parameters=[
+            OpenApiParameter("status", str, many=True, enum=InvoiceStatus.values, description="Any of these."),
+            OpenApiParameter("student", int),
+            OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before."),
+            OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after."),
+        ],
+    )
     @action(detail=False, methods=["get"])
     def summary(self, request):
         visible = selectors.invoices_visible_to(request.user)
@@ -164,6 +206,14 @@ class PaymentWebhookView(APIView):
     throttle_classes: list = []
 
     @extend_schema(request=None, responses={200: None})
+    @api_errors(
+        {
+            400: [ErrorCode.PARSE_ERROR],
+            413: [ErrorCode.REQUEST_TOO_LARGE],
+            415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+            503: [InvoiceErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
+        }
+    )
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         payment_id = (data.get("object") or {}).get("id") if isinstance(data.get("object"), dict) else None
@@ -194,6 +244,14 @@ class TelegramWebhookView(APIView):
     throttle_classes: list = []
 
     @extend_schema(request=None, responses={200: None})
+    @api_errors(
+        {
+            400: [ErrorCode.PARSE_ERROR],
+            403: [ErrorCode.PERMISSION_DENIED],
+            413: [ErrorCode.REQUEST_TOO_LARGE],
+            415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+        }
+    )
     def post(self, request):
         secret = settings.TELEGRAM_WEBHOOK_SECRET
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -239,5 +297,6 @@ class TelegramWebhookView(APIView):
 
 class TelegramLinkView(APIView):
     @extend_schema(request=None, responses=TelegramLinkSerializer)
+    @api_errors({503: [InvoiceErrorCode.TELEGRAM_NOT_CONFIGURED]})
     def post(self, request):
         return Response({"url": services.telegram_link_create(user=request.user)})

@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from accounts.models import Role, User
 from accounts.permissions import IsAdmin
 from accounts.selectors import students_of
-from config.exceptions import NotFound
+from config.exceptions import ErrorCode, NotFound
+from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials import selectors, services
 from materials.errors import MaterialError, MaterialErrorCode
@@ -57,6 +58,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().get_permissions()
 
     @extend_schema(request=SubjectWriteSerializer, responses={201: SubjectSerializer})
+    @api_errors({409: [MaterialErrorCode.SUBJECT_EXISTS]})
     def create(self, request):
         serializer = SubjectWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -64,6 +66,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(SubjectSerializer(subject).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SubjectWriteSerializer, responses=SubjectSerializer)
+    @api_errors({409: [MaterialErrorCode.SUBJECT_EXISTS]})
     def partial_update(self, request, pk=None):
         subject = self.get_object()
         serializer = SubjectWriteSerializer(data=request.data, partial=True)
@@ -105,6 +108,12 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return super().get_permissions()
 
     @extend_schema(request=EnrollmentCreateSerializer, responses={201: EnrollmentSerializer})
+    @api_errors(
+        {
+            400: [MaterialErrorCode.NOT_YOUR_STUDENT, MaterialErrorCode.WRONG_ROLE],
+            409: [MaterialErrorCode.ENROLLMENT_EXISTS],
+        }
+    )
     def create(self, request):
         serializer = EnrollmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -215,6 +224,9 @@ class MaterialViewSet(
         return Response(self.get_serializer(material).data, status=status_code)
 
     @extend_schema(request=MaterialCreateSerializer, responses={201: MaterialSerializer})
+    @api_errors(
+        {400: [MaterialErrorCode.AUTHOR_REQUIRED, MaterialErrorCode.WRONG_ROLE, MaterialErrorCode.NOT_YOUR_STUDENT]}
+    )
     def create(self, request):
         serializer = MaterialCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -236,6 +248,7 @@ class MaterialViewSet(
         return self._render(material.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=MaterialUpdateSerializer, responses=MaterialSerializer)
+    @api_errors({400: [MaterialErrorCode.NOT_YOUR_STUDENT], 403: [ErrorCode.PERMISSION_DENIED]})
     def partial_update(self, request, pk=None):
         material = self._writable_object()
         serializer = MaterialUpdateSerializer(data=request.data, partial=True)
@@ -243,6 +256,7 @@ class MaterialViewSet(
         services.material_update(material=material, data=serializer.validated_data)
         return self._render(material.pk)
 
+    @api_errors({403: [ErrorCode.PERMISSION_DENIED]})
     def destroy(self, request, pk=None):
         services.material_delete(material=self._writable_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -260,7 +274,8 @@ class MaterialViewSet(
         description="The calling student's progress. Values lower than those recorded are ignored (progress never "
         "goes backwards, except by the teacher's reset); `completed_at` is set when `percent` reaches 100.",
     )
-    @action(detail=True, methods=["get", "put"], url_path="progress")
+    @api_errors({403: [ErrorCode.PERMISSION_DENIED]}, methods=["GET"])
+    @action(detail=True, methods=["get", "put"], url_path="progress", pagination_class=None)
     def progress(self, request, pk=None):
         if request.method == "GET":
             material = self._writable_object()
@@ -278,6 +293,7 @@ class MaterialViewSet(
         description="The author (or an admin) resets one student's progress on this material to 0 % and not "
         "completed; the time spent is kept. The student must receive the material or have progress on it.",
     )
+    @api_errors({400: [MaterialErrorCode.NOT_A_RECIPIENT], 403: [ErrorCode.PERMISSION_DENIED]})
     @action(detail=True, methods=["post"], url_path="progress/reset")
     def progress_reset(self, request, pk=None):
         material = self._writable_object()
@@ -290,6 +306,7 @@ class MaterialViewSet(
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
         description="The attached file, as an attachment, to those who may see the material.",
     )
+    @api_errors({404: [MaterialErrorCode.NO_FILE]})
     @action(detail=True, methods=["get"], url_path="file", url_name="file")
     def file(self, request, pk=None):
         material = self.get_object()
@@ -309,6 +326,7 @@ class ProgressDashboardView(APIView):
         ],
         responses=DashboardSerializer,
     )
+    @api_errors({404: [ErrorCode.NOT_FOUND]})
     def get(self, request):
         student = self._student(request)
         subjects = selectors.progress_dashboard_for(student)

@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import NotFound
+from config.schema import api_errors
 from scheduling import calendar, services
+from scheduling.errors import SchedulingErrorCode
 from scheduling.filters import LessonFilter
 from scheduling.models import Lesson
 from scheduling.selectors import access_lesson, lessons_visible_to
@@ -24,6 +26,12 @@ from scheduling.serializers import (
     LessonSeriesSerializer,
     LessonUpdateSerializer,
 )
+
+# Marking a lesson completed or no-show: its teacher only, once it has started.
+_CLOSE_ERRORS = {
+    403: [SchedulingErrorCode.NOT_ALLOWED],
+    409: [SchedulingErrorCode.INVALID_TRANSITION, SchedulingErrorCode.LESSON_NOT_STARTED],
+}
 
 
 class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -54,6 +62,20 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             409: OpenApiResponse(description="Overlaps: `conflicts` lists each date and the lesson in the way."),
         },
     )
+    @api_errors(
+        {
+            400: [
+                SchedulingErrorCode.INVALID_DURATION,
+                SchedulingErrorCode.START_IN_PAST,
+                SchedulingErrorCode.UNKNOWN_STUDENT,
+                SchedulingErrorCode.UNKNOWN_SUBJECT,
+                SchedulingErrorCode.UNKNOWN_TEACHER,
+                SchedulingErrorCode.NOT_ENROLLED,
+            ],
+            403: [SchedulingErrorCode.NOT_ALLOWED],
+            409: [SchedulingErrorCode.LESSON_CONFLICT],
+        }
+    )
     def create(self, request):
         serializer = LessonCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -77,6 +99,13 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LessonUpdateSerializer, responses={200: LessonSerializer})
+    @api_errors(
+        {
+            400: [SchedulingErrorCode.INVALID_DURATION, SchedulingErrorCode.START_IN_PAST],
+            403: [SchedulingErrorCode.NOT_ALLOWED],
+            409: [SchedulingErrorCode.INVALID_TRANSITION, SchedulingErrorCode.LESSON_CONFLICT],
+        }
+    )
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
         serializer = LessonUpdateSerializer(data=request.data, partial=True)
@@ -85,6 +114,12 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(request=LessonCancelSerializer, responses={200: LessonSerializer})
+    @api_errors(
+        {
+            403: [SchedulingErrorCode.NOT_ALLOWED],
+            409: [SchedulingErrorCode.INVALID_TRANSITION, SchedulingErrorCode.CANCEL_TOO_LATE],
+        }
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         lesson = self.get_object()
@@ -96,12 +131,14 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(request=None, responses={200: LessonSerializer})
+    @api_errors(_CLOSE_ERRORS)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         lesson = services.lesson_complete(actor=request.user, lesson_id=self.get_object().pk)
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(request=None, responses={200: LessonSerializer})
+    @api_errors(_CLOSE_ERRORS)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
         lesson = services.lesson_mark_no_show(actor=request.user, lesson_id=self.get_object().pk)
