@@ -225,3 +225,29 @@ def test_every_test_the_docs_cite_exists():
                 missing.append(f"{page.relative_to(ROOT)}: {path}::{name}")
     assert cited > 20  # docs/security.md cites its proofs
     assert not missing, "Cited tests that do not exist:\n" + "\n".join(missing)
+
+
+# --- Links between the pages ----------------------------------------------------------------------------------------
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]*)\)")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#{1,6}\s+(.+?)\s*$", markdown, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_links_between_the_pages_reach_a_page_and_a_heading():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in MARKDOWN_LINK.findall(page.read_text()):
+            if "://" in target:
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.is_file():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked.read_text()):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, "Broken links:\n" + "\n".join(broken)
