@@ -1,7 +1,7 @@
 """Live events: serialized once, then fanned out by the channel layer to every socket concerned.
 
-Group layout, chosen by measurement (README "Chat"): one group per room, which every socket of every member
-joins (at connect, and on `chat.membership` events when someone joins or leaves a room), plus one group per
+Group layout, chosen by measurement (docs/architecture.md "Chat"): one group per room, which every socket of every
+member joins (at connect, and on `chat.membership` events when someone joins or leaves a room), plus one group per
 user for events addressed to people rather than rooms (presence, membership changes). A room event is one
 `group_send` to one group: with the Redis pub/sub layer, one PUBLISH that each server process receives once and
 hands to its own sockets in the room. With a group per user, the same broadcast into a 50-member room cost 50

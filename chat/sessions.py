@@ -1,4 +1,4 @@
-"""Closing the sockets of revoked sessions and deactivated users within a minute (SECURITY.md "Real-time").
+"""Closing the sockets of revoked sessions and deactivated users within a minute (docs/security.md "Real time").
 
 A socket remembers the session its ticket was issued for (the knox token's digest, a hash, never the token).
 Each server process keeps its open sockets here, and one task per process checks all of them every

@@ -3,7 +3,7 @@
 Django's own handler loads the middleware for async: every `MiddlewareMixin` middleware then hops to a
 thread and back for its `process_request` and again for `process_response`, a sync-only middleware
 (WhiteNoise) hops back to the event loop for the rest of the chain, and the sync view hops once more: about
-fifteen event-loop/thread round trips for one request of a sync stack (profiled: see README "Performance").
+fifteen event-loop/thread round trips for one request of a sync stack (profiled: see docs/performance.md).
 All our views and middleware are sync, so this handler loads the chain for sync, like WSGI, and runs it
 with one `sync_to_async` call. The request body is still read on the event loop, the response still sent
 there (streaming included), and the per-request `ThreadSensitiveContext` is kept: the request, its database

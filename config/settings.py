@@ -202,8 +202,8 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
-    # Chat fan-out (README "Chat"): Redis pub/sub, one PUBLISH per room event, which each server process receives
-    # once and hands to its own sockets in the room. Measured against channels-redis' list-based layer (one
+    # Chat fan-out (docs/architecture.md "Chat"): Redis pub/sub, one PUBLISH per room event, which each server process
+    # receives once and hands to its own sockets in the room. Measured against channels-redis' list-based layer (one
     # inbox entry per process, then a task per receiving consumer): less CPU per delivery and nothing lost to an
     # inbox's capacity. Like that layer it is at most once; clients resynchronize by message id.
     CHANNEL_LAYERS = {

@@ -1,6 +1,6 @@
 """Invoice writes: create, edit drafts, and every status transition, each under a row lock with history.
 
-The lifecycle (API.md): draft → sent → viewed → paid; sent|viewed → overdue; draft|sent|viewed|overdue →
+The lifecycle (docs/api.md "Invoices"): draft → sent → viewed → paid; sent|viewed → overdue; draft|sent|viewed|overdue →
 cancelled; overdue → paid. Anything else is `IllegalTransition` (409) and changes nothing.
 """
 

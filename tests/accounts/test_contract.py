@@ -1,4 +1,4 @@
-"""The error contract of API.md on every accounts endpoint: 401, 405, 413, 415 and malformed JSON."""
+"""The error contract of docs/api.md on every accounts endpoint: 401, 405, 413, 415 and malformed JSON."""
 
 import json
 

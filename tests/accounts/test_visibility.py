@@ -1,4 +1,4 @@
-"""The one visibility rule (API.md "who sees whom"): `users_visible_to`, `students_of`, `can_see`."""
+"""The one visibility rule (docs/architecture.md "Who sees whom"): `users_visible_to`, `students_of`, `can_see`."""
 
 from types import SimpleNamespace
 

@@ -1,4 +1,4 @@
-"""The error contract of API.md for every /api/ response, and X-Request-ID on every response."""
+"""The error contract of docs/api.md for every /api/ response, and X-Request-ID on every response."""
 
 import json
 import logging
