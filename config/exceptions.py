@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"
+    INVALID_AUTH_HEADER = "invalid_auth_header"
     PERMISSION_DENIED = "permission_denied"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -133,11 +134,14 @@ def api_exception_handler(exc, context):
     if isinstance(exc, drf.ValidationError):
         return Response(error_body("Invalid input.", ErrorCode.INVALID, _fields_from(exc.detail)), status=400)
     if isinstance(exc, drf.APIException):
-        code = _DRF_CODES.get(type(exc)) or next(
-            (code for klass, code in _DRF_CODES.items() if isinstance(exc, klass)), None
-        )
+        code = _DRF_CODES.get(type(exc))
         if code is None:
-            code = exc.default_code if isinstance(exc.default_code, str) else ErrorCode.INVALID
+            base = next((klass for klass in _DRF_CODES if isinstance(exc, klass)), None)
+            if base is not None and exc.default_code == base.default_code:
+                code = _DRF_CODES[base]
+            else:
+                # Not one of DRF's, or a subclass naming its own code (accounts' `invalid_auth_header`).
+                code = exc.default_code if isinstance(exc.default_code, str) else ErrorCode.INVALID
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header

@@ -110,7 +110,7 @@ def test_validation_errors_have_fields(api_client):
 def test_401_carries_www_authenticate(api_client):
     response = api_client.get(ME)
     assert_error(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.urls("tests.config.urls_boom")
