@@ -11,7 +11,8 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -171,6 +172,32 @@ def handler404(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+API_NOT_FOUND = "api-not-found"
+
+
+def api_not_found(request, *args, **kwargs):
+    """The catch-all under /api/ (config/urls.py): a JSON 404, also with DEBUG on.
+
+    Django's APPEND_SLASH never fires under /api/ because this catch-all matches every path, so it is done here:
+    a GET or HEAD to a path that exists with a trailing slash is redirected there (301, query string kept); another
+    method is not redirected (a client would resend a POST as a GET, or drop its body) and gets a 404 naming the
+    right path."""
+    path = request.path_info
+    if not path.endswith("/") and _resolves(path + "/"):
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return json_error(404, f"Not found. Did you mean {request.path}/?", ErrorCode.NOT_FOUND)
+    return json_error(404, "Not found.", ErrorCode.NOT_FOUND)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.url_name != API_NOT_FOUND
 
 
 def handler500(request):

@@ -1,5 +1,6 @@
 """The Authorization header: `Bearer <token>` (canonical) and `Token <token>`, and a clear 401 for everything else."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory, TeacherFactory
+from tests.config.test_asgi_handler import _asgi
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +167,15 @@ def test_openapi_security_scheme_is_http_bearer():
     assert "Authorization: Token <token>" in scheme["description"]
     secured = schema["paths"]["/api/profile/me/"]["get"]["security"]
     assert secured == [{name: []} for name in schema["components"]["securitySchemes"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_asgi_raw_header_bytes(token):
+    """Through the ASGI application as Daphne calls it: bearer works, raw non-ASCII bytes are a clear 401."""
+    start, _ = _asgi(ME, [(b"authorization", f"bearer {token}".encode())])
+    assert start["status"] == 200
+
+    start, body = _asgi(ME, [(b"authorization", b"Bearer \xc3\xa9\xff")])
+    assert start["status"] == 401
+    assert json.loads(body)["code"] == "invalid_auth_header"
+    assert (b"www-authenticate", CHALLENGE.encode()) in [(name.lower(), value) for name, value in start["headers"]]

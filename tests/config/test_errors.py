@@ -29,7 +29,7 @@ def assert_error(response, status: int, code: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/nothing-here/", "/api/auth/login", "/api/admin/nothing/", "/api/profile/me/password/extra/"]
+    "path", ["/api/nothing-here/", "/api/nothing-here", "/api/admin/nothing/", "/api/profile/me/password/extra/"]
 )
 def test_unknown_api_path_is_json_404(api_client, path):
     assert_error(api_client.get(path), 404, "not_found")
