@@ -82,6 +82,7 @@ def test_teacher_resets_progress(make_client, room, material):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["percent"], body["completed_at"], body["time_spent_seconds"]) == (0, None, 600)
+    assert body["student"] == person(room.s1)  # written as an id, read back as the person
     # After a reset the student moves forward again from zero.
     assert _put(make_client(room.s1), material, percent=20).json()["percent"] == 20
 
