@@ -6,30 +6,36 @@ from rest_framework import serializers
 from accounts.models import Role, User, validate_timezone
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
-    """A user as others see them in lists and links."""
-
-    class Meta:
-        model = User
-        fields = ["id", "email", "first_name", "last_name", "role"]
-        read_only_fields = fields
+def person_name(user: User) -> str:
+    """The name others see: the full name, or when the user has neither first nor last name, the part of their
+    email before the "@" (never the whole address)."""
+    return f"{user.first_name} {user.last_name}".strip() or user.email.partition("@")[0]
 
 
 class PersonSerializer(serializers.Serializer):
-    """A user as a name tag inside other objects (a lesson's teacher, a material's author)."""
+    """A reference to a person, the same everywhere (a lesson's teacher, a material's author, an invoice's parent,
+    a chat message's sender, ...). Fields that name a person in a request take the plain id."""
 
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="full_name")
+    # No email: a student must not learn a teacher's address from a lesson. Expects the user loaded with the
+    # object (select_related or prefetched), so it costs no query.
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True, help_text="Full name; the email's local part when it is empty.")
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+
+    def to_representation(self, user):
+        # Built directly: this runs for every person of every row of every list.
+        return {"id": user.pk, "name": person_name(user), "role": user.role}
 
 
-USER_BRIEF = UserBriefSerializer()
+PERSON = PersonSerializer()
 
 
 class StudentProfileSerializer(serializers.Serializer):
     grade = serializers.IntegerField(allow_null=True)
     goal = serializers.CharField()
-    tutor = UserBriefSerializer(allow_null=True)
-    parent = UserBriefSerializer(allow_null=True)
+    tutor = PersonSerializer(allow_null=True)
+    parent = PersonSerializer(allow_null=True)
 
 
 class TeacherProfileSerializer(serializers.Serializer):
@@ -53,9 +59,9 @@ class TutorProfileSerializer(serializers.Serializer):
 class ParentProfileSerializer(serializers.Serializer):
     children = serializers.SerializerMethodField()
 
-    @extend_schema_field(UserBriefSerializer(many=True))
+    @extend_schema_field(PersonSerializer(many=True))
     def get_children(self, profile):
-        return [USER_BRIEF.to_representation(child.user) for child in profile.user.children_profiles.all()]
+        return [PERSON.to_representation(child.user) for child in profile.user.children_profiles.all()]
 
 
 PROFILE_SERIALIZERS = {

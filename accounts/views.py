@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import login_throttle, services, tokens
+from accounts.authentication import WWW_AUTHENTICATE
 from accounts.errors import AccountErrorCode
 from accounts.models import Role, User
 from accounts.permissions import IsAdmin
@@ -58,7 +59,7 @@ class LoginView(APIView):
             return Response(
                 error_body("Wrong email or password.", AccountErrorCode.INVALID_CREDENTIALS),
                 status=status.HTTP_401_UNAUTHORIZED,
-                headers={"WWW-Authenticate": "Token"},
+                headers={"WWW-Authenticate": WWW_AUTHENTICATE},
             )
         login_throttle.reset_account(email)
         token, expires_at = tokens.token_issue(user=user, request=request)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import PersonSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
 from materials.models import Subject
@@ -54,7 +54,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     """An assignment as a tutor or parent sees it (read-only); the base of the other read serializers."""
 
     subject = SubjectBriefSerializer(read_only=True)
-    teacher = UserBriefSerializer(read_only=True)
+    teacher = PersonSerializer(read_only=True)
     assigned_to = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
 
@@ -195,8 +195,8 @@ class AttemptSerializer(serializers.Serializer):
 class SubmissionSerializer(serializers.ModelSerializer):
     """The current state with the current attempt's text and files."""
 
-    student = UserBriefSerializer(read_only=True)
-    graded_by = UserBriefSerializer(read_only=True, allow_null=True)
+    student = PersonSerializer(read_only=True)
+    graded_by = PersonSerializer(read_only=True, allow_null=True)
     text = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
 
@@ -243,7 +243,7 @@ class GradeHistorySerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True, allow_null=True)
     max_score = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
     feedback = serializers.CharField(read_only=True)
-    by = UserBriefSerializer(read_only=True, allow_null=True)
+    by = PersonSerializer(read_only=True, allow_null=True)
     at = serializers.DateTimeField(read_only=True)
 
 
@@ -275,9 +275,9 @@ class ReturnSerializer(serializers.Serializer):
 
 
 class GradebookRowSerializer(serializers.Serializer):
-    student = UserBriefSerializer(read_only=True)
+    student = PersonSerializer(read_only=True)
     subject = SubjectBriefSerializer(read_only=True)
-    teacher = UserBriefSerializer(read_only=True)
+    teacher = PersonSerializer(read_only=True)
     assignments_due = serializers.IntegerField(read_only=True)
     submitted = serializers.IntegerField(read_only=True)
     graded = serializers.IntegerField(read_only=True)

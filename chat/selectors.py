@@ -32,7 +32,7 @@ def rooms_for(user: User) -> QuerySet[ChatRoom]:
             my_muted=F("me__muted"),
         )
         .annotate(unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
-        .select_related("last_message", "subject")
+        .select_related("last_message__sender", "subject", "student")
         .prefetch_related(
             Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("user_id"))
         )
@@ -66,7 +66,7 @@ def messages_page(*, room_id: int, before: int | None, after: int | None, limit:
     `after`: the messages following that id (resynchronization after a reconnect); `before`: the ones
     preceding it (scrolling back); neither: the newest. Ids are stable, so pages neither skip nor repeat
     under concurrent sends."""
-    messages = Message.objects.filter(room_id=room_id).select_related("reply_to")
+    messages = Message.objects.filter(room_id=room_id).select_related("sender", "reply_to")
     if before is not None:
         messages = messages.filter(id__lt=before)
     if after is not None:

@@ -4,14 +4,17 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import PersonSerializer
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
 from materials.serializers import SubjectBriefSerializer
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    """A message as the API and the live events show it (`sender` null for a system message)."""
+    """A message as the API and the live events show it (`sender` null for a system message). Expects the
+    sender loaded with the message (`select_related("sender")`, or the user who just sent it)."""
 
+    sender = PersonSerializer(read_only=True, allow_null=True)
     deleted = serializers.BooleanField(source="is_deleted", read_only=True)
     attachment_url = serializers.SerializerMethodField()
 
@@ -40,14 +43,11 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(source="user.id", read_only=True)
-    first_name = serializers.CharField(source="user.first_name", read_only=True)
-    last_name = serializers.CharField(source="user.last_name", read_only=True)
-    role = serializers.CharField(source="user.role", read_only=True)
+    user = PersonSerializer(read_only=True)
 
     class Meta:
         model = Participant
-        fields = ["id", "first_name", "last_name", "role", "read_only", "last_read_message_id"]
+        fields = ["user", "read_only", "last_read_message_id"]
         read_only_fields = fields
 
 
@@ -55,6 +55,7 @@ class RoomSerializer(serializers.ModelSerializer):
     """A room in the user's list: `unread_count`, `read_only` and `muted` are the caller's."""
 
     subject = SubjectBriefSerializer(allow_null=True, read_only=True)
+    student = PersonSerializer(allow_null=True, read_only=True, help_text="The student a subject room is about.")
     last_message = MessageSerializer(allow_null=True, read_only=True)
     unread_count = serializers.IntegerField(read_only=True)
     read_only = serializers.BooleanField(source="my_read_only", read_only=True)

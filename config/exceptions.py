@@ -11,7 +11,8 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -26,6 +27,7 @@ class ErrorCode(StrEnum):
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"
+    INVALID_AUTH_HEADER = "invalid_auth_header"
     PERMISSION_DENIED = "permission_denied"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -133,11 +135,14 @@ def api_exception_handler(exc, context):
     if isinstance(exc, drf.ValidationError):
         return Response(error_body("Invalid input.", ErrorCode.INVALID, _fields_from(exc.detail)), status=400)
     if isinstance(exc, drf.APIException):
-        code = _DRF_CODES.get(type(exc)) or next(
-            (code for klass, code in _DRF_CODES.items() if isinstance(exc, klass)), None
-        )
+        code = _DRF_CODES.get(type(exc))
         if code is None:
-            code = exc.default_code if isinstance(exc.default_code, str) else ErrorCode.INVALID
+            base = next((klass for klass in _DRF_CODES if isinstance(exc, klass)), None)
+            if base is not None and exc.default_code == base.default_code:
+                code = _DRF_CODES[base]
+            else:
+                # Not one of DRF's, or a subclass naming its own code (accounts' `invalid_auth_header`).
+                code = exc.default_code if isinstance(exc.default_code, str) else ErrorCode.INVALID
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
@@ -167,6 +172,32 @@ def handler404(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+API_NOT_FOUND = "api-not-found"
+
+
+def api_not_found(request, *args, **kwargs):
+    """The catch-all under /api/ (config/urls.py): a JSON 404, also with DEBUG on.
+
+    Django's APPEND_SLASH never fires under /api/ because this catch-all matches every path, so it is done here:
+    a GET or HEAD to a path that exists with a trailing slash is redirected there (301, query string kept); another
+    method is not redirected (a client would resend a POST as a GET, or drop its body) and gets a 404 naming the
+    right path."""
+    path = request.path_info
+    if not path.endswith("/") and _resolves(path + "/"):
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return json_error(404, f"Not found. Did you mean {request.path}/?", ErrorCode.NOT_FOUND)
+    return json_error(404, "Not found.", ErrorCode.NOT_FOUND)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.url_name != API_NOT_FOUND
 
 
 def handler500(request):

@@ -361,7 +361,11 @@ class OrderingFilterExtension(OpenApiFilterExtension):
     def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
         view = auto_schema.view
         queryset = view.get_queryset()
-        fields = [name for name, _label in self.target.get_valid_fields(queryset, view, {"request": view.request})]
+        allowed = getattr(self.target, "allowed_fields", None)  # config.filters.OrderingFilter's own rule
+        if allowed is not None:
+            fields = allowed(queryset, view)
+        else:
+            fields = [name for name, _label in self.target.get_valid_fields(queryset, view, {"request": view.request})]
         if not fields:
             return []
         values = [value for name in fields for value in (name, f"-{name}")]

@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "config.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "config.throttling.AnonRateThrottle",
@@ -298,6 +298,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "THE_BOT API",
     "DESCRIPTION": "Private-tutoring platform: accounts, materials, scheduling, assignments, chat, invoices.",
     "VERSION": "1.0.0",
+    # Operation ids and tags drop this prefix (left to detection, `/` would make it empty: ids like api_materials_list).
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -3,8 +3,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
-from config.exceptions import handler404 as json_not_found
+from config.exceptions import API_NOT_FOUND, api_not_found
 from config.schema_view import SchemaView
+from config.views import IndexView
 
 handler400 = "config.exceptions.handler400"
 handler403 = "config.exceptions.handler403"
@@ -12,6 +13,7 @@ handler404 = "config.exceptions.handler404"
 handler500 = "config.exceptions.handler500"
 
 urlpatterns = [
+    path("", IndexView.as_view(), name="index"),
     path("admin/", admin.site.urls),
     path("api/health/", health.health, name="health"),
     path("api/health/ready/", health.readiness, name="health-ready"),
@@ -32,6 +34,6 @@ urlpatterns = [
     path("api/assignments/", include("assignments.urls")),
     path("api/chat/", include("chat.urls")),
     path("api/", include("invoices.urls")),
-    # Anything else under /api/ is a JSON 404, also with DEBUG on.
-    re_path(r"^api/", json_not_found),
+    # Anything else under /api/ is a JSON 404 (also with DEBUG on), or a redirect to the path with a slash.
+    re_path(r"^api/", api_not_found, name=API_NOT_FOUND),
 ]

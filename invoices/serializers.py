@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import PersonSerializer
 from invoices.models import Invoice, InvoiceStatusHistory
 from materials.models import Enrollment
 
@@ -13,9 +13,9 @@ MAX_AMOUNT = Decimal("99999999.99")
 class InvoiceSerializer(serializers.ModelSerializer):
     """What every reader sees; everything is read-only (writes go through the services)."""
 
-    tutor = UserBriefSerializer(read_only=True)
-    student = UserBriefSerializer(read_only=True)
-    parent = UserBriefSerializer(read_only=True)
+    tutor = PersonSerializer(read_only=True)
+    student = PersonSerializer(read_only=True)
+    parent = PersonSerializer(read_only=True)
 
     class Meta:
         model = Invoice
@@ -65,7 +65,7 @@ class InvoiceCancelSerializer(serializers.Serializer):
 class InvoiceHistorySerializer(serializers.ModelSerializer):
     old = serializers.CharField(source="old_status", read_only=True)
     new = serializers.CharField(source="new_status", read_only=True)
-    changed_by = UserBriefSerializer(read_only=True, allow_null=True)
+    changed_by = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = InvoiceStatusHistory

@@ -11,7 +11,11 @@ def progress_for_update(*, student_id: int, material_id: int) -> MaterialProgres
     MaterialProgress.objects.bulk_create(
         [MaterialProgress(student_id=student_id, material_id=material_id)], ignore_conflicts=True
     )
-    return MaterialProgress.objects.select_for_update().get(student_id=student_id, material_id=material_id)
+    return (
+        MaterialProgress.objects.select_for_update(of=("self",))
+        .select_related("student")
+        .get(student_id=student_id, material_id=material_id)
+    )
 
 
 def enrollment_for_update(pk: int) -> Enrollment:

@@ -5,7 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import PersonSerializer, UserBriefSerializer
+from accounts.serializers import PersonSerializer
 from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
 from materials.services import MAX_TIME_SPENT_SECONDS
 
@@ -34,9 +34,9 @@ class SubjectWriteSerializer(serializers.Serializer):
 
 # --- Enrollments ----------------------------------------------------------------------------------------
 class EnrollmentSerializer(serializers.ModelSerializer):
-    student = UserBriefSerializer(read_only=True)
+    student = PersonSerializer(read_only=True)
     subject = SubjectBriefSerializer(read_only=True)
-    teacher = UserBriefSerializer(read_only=True)
+    teacher = PersonSerializer(read_only=True)
 
     class Meta:
         model = Enrollment
@@ -65,6 +65,8 @@ class EnrollmentUpdateSerializer(serializers.Serializer):
 
 
 class ProgressSerializer(serializers.ModelSerializer):
+    student = PersonSerializer(read_only=True)
+
     class Meta:
         model = MaterialProgress
         fields = ["student", "material", "percent", "time_spent_seconds", "last_opened_at", "completed_at"]
@@ -74,7 +76,7 @@ class ProgressSerializer(serializers.ModelSerializer):
 class StudentProgressSerializer(serializers.ModelSerializer):
     """One student's progress on a material, as its author reads it."""
 
-    student = UserBriefSerializer(read_only=True)
+    student = PersonSerializer(read_only=True)
 
     class Meta:
         model = MaterialProgress
@@ -215,6 +217,6 @@ class DashboardTotalsSerializer(serializers.Serializer):
 
 
 class DashboardSerializer(serializers.Serializer):
-    student = serializers.IntegerField()
+    student = PersonSerializer()
     subjects = DashboardSubjectSerializer(many=True)
     totals = DashboardTotalsSerializer()

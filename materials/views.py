@@ -338,7 +338,7 @@ class ProgressDashboardView(APIView):
             "completed": completed,
             "average_percent": round(weighted / materials, 1) if materials else 0.0,
         }
-        return Response(DashboardSerializer({"student": student.pk, "subjects": subjects, "totals": totals}).data)
+        return Response(DashboardSerializer({"student": student, "subjects": subjects, "totals": totals}).data)
 
     def _student(self, request) -> User:
         user = request.user

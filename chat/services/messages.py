@@ -36,6 +36,7 @@ def _existing_send(sender: User, client_id: str, room_id: int) -> Message | None
         message = Message.objects.get(sender=sender, client_id=client_id)
     except Message.DoesNotExist:
         return None
+    message.sender = sender  # the same user: serialized without loading it again
     if message.room_id != room_id:
         raise ChatError(
             "This client_id was used for a message in another room.",
@@ -146,6 +147,7 @@ def _own_message_for_update(user: User, message_id: int) -> Message:
         raise ChatError("Message not found.", ChatErrorCode.MESSAGE_NOT_FOUND, status=404)
     if message.sender_id != user.pk:
         raise ChatError("Only the author changes a message.", ChatErrorCode.NOT_AUTHOR, status=403)
+    message.sender = user  # the same user: serialized without loading it again
     return message
 
 

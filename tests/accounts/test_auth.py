@@ -85,6 +85,7 @@ def test_login_wrong_password_unknown_email_and_inactive_user_are_401_alike(api_
     for response in answers:
         assert response.status_code == 401
         assert response.json() == {"detail": "Wrong email or password.", "code": "invalid_credentials"}
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert not AuthToken.objects.exists()
 
 
@@ -110,7 +111,7 @@ def test_no_token_bad_token_and_malformed_header_are_401(api_client):
         api_client.credentials(HTTP_AUTHORIZATION=header)
         response = api_client.get(ME)
         assert response.status_code == 401, header
-        assert response.json()["code"] in {"authentication_failed", "not_authenticated"}
+        assert response.json()["code"] in {"authentication_failed", "invalid_auth_header"}
 
 
 def test_logout_revokes_only_this_token(api_client, make_client):
@@ -176,7 +177,7 @@ def test_a_request_does_not_load_the_users_other_sessions(make_client, django_as
     assert other.get(ME).status_code == 401  # expired: refused when presented
 
 
-@pytest.mark.parametrize("value", ["zz" * 32, "abc", "é" * 10, "00" * 32])
+@pytest.mark.parametrize("value", ["zz" * 32, "abc", "00" * 32])
 def test_tokens_that_are_not_ours_are_401(api_client, value):
     StudentFactory()
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {value}")

@@ -14,6 +14,7 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
+from tests.shapes import person
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,8 @@ def test_me_of_a_student_shows_links(make_client):
     assert "telegram_chat_id" not in body and "password" not in body
     assert body["telegram_linked"] is True
     assert body["role"] == "student"
-    assert body["profile"]["tutor"] == {
-        "id": tutor.pk,
-        "email": tutor.email,
-        "first_name": tutor.first_name,
-        "last_name": tutor.last_name,
-        "role": "tutor",
-    }
-    assert body["profile"]["parent"]["id"] == parent.pk
+    assert body["profile"]["tutor"] == person(tutor)
+    assert body["profile"]["parent"] == person(parent)
     assert set(body["profile"]) == {"grade", "goal", "tutor", "parent"}
 
 

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from chat.models import Message, Participant
 from chat.selectors import subject_room_for
-from chat.services import message_post, rooms_sync_for_student
+from chat.services import message_post, rooms_sync_for_student, system_message_post
 from chat.tickets import ticket_issue
 from tests.accounts.factories import StudentFactory, TeacherFactory, TutorFactory, link_student
 from tests.chat.conftest import (
@@ -24,6 +24,7 @@ from tests.chat.conftest import (
 )
 from tests.chat.factories import EnrollmentFactory, group_room
 from tests.conftest import client_for
+from tests.shapes import person
 
 pytestmark = [
     pytest.mark.anyio,
@@ -97,7 +98,7 @@ async def test_message_reaches_every_member_socket_and_only_members(people):
     assert ack["client_id"] == "c1"
     stored = ack["message"]
     assert stored["text"] == "hello all"
-    assert stored["sender"] == first.pk
+    assert stored["sender"] == person(first)
     assert await database_sync_to_async(Message.objects.filter(pk=stored["id"]).exists)()
     for socket in (sender, second_phone, second_laptop, teacher_socket):
         assert await next_frame(socket) == {"type": "message.new", "message": stored}
@@ -115,6 +116,36 @@ async def test_rest_send_reaches_the_same_sockets(people):
     )
     assert response.status_code == 201
     assert await next_frame(listener) == {"type": "message.new", "message": response.json()}
+    await listener.disconnect()
+
+
+async def test_events_carry_the_same_message_object_as_rest(people):
+    """The sender is the person reference on every path: WebSocket ack and broadcast, edit, system message, and
+    the REST history, object for object."""
+    teacher, first, second, _, room = people
+    sender, listener = await open_socket(first), await open_socket(second)
+    await send_message(sender, room, "over the socket", "w1")
+    ack = await frames_until(sender, 1, frame_type="ack")
+    broadcast = await next_frame(listener)
+    assert broadcast == {"type": "message.new", "message": ack[0]["message"]}
+    assert broadcast["message"]["sender"] == person(first)
+
+    client = await database_sync_to_async(client_for)(first)
+    edited = await database_sync_to_async(client.patch)(
+        f"/api/chat/messages/{broadcast['message']['id']}/", {"text": "edited"}, format="json"
+    )
+    assert edited.status_code == 200
+    assert await next_frame(listener) == {"type": "message.updated", "message": edited.json()}
+
+    notice = await database_sync_to_async(system_message_post)(room=room, text="Assignment published")
+    system = await next_frame(listener)
+    assert system["type"] == "message.new" and system["message"]["id"] == notice.pk
+    assert system["message"]["sender"] is None
+
+    reader = await database_sync_to_async(client_for)(teacher)
+    history = await database_sync_to_async(reader.get)(f"/api/chat/rooms/{room.pk}/messages/")
+    assert history.json()["results"] == [edited.json(), system["message"]]
+    await sender.disconnect()
     await listener.disconnect()
 
 

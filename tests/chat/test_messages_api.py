@@ -4,9 +4,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat.models import Message, Participant
-from chat.services import message_post
+from chat.services import message_post, system_message_post
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.chat.factories import group_room
+from tests.shapes import person
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_send_is_idempotent_by_client_id(make_client, room, student):
     assert again.json() == first.json()
     assert Message.objects.count() == 1
     body = first.json()
-    assert body["sender"] == student.pk
+    assert body["sender"] == person(student)
     assert body["room"] == room.pk
     assert body["text"] == "hello"
     assert body["deleted"] is False
@@ -107,9 +108,27 @@ def test_history_query_count_is_fixed(make_client, django_assert_num_queries, ro
     with django_assert_num_queries(3):
         assert len(client.get(messages_url(room)).json()["results"]) == 1
     for n in range(60):
-        message_post(sender=teacher, room_id=room.pk, text=str(n), client_id=str(n))
-    with django_assert_num_queries(3):
-        assert len(client.get(messages_url(room), {"limit": 50}).json()["results"]) == 50
+        message_post(sender=(teacher, student)[n % 2], room_id=room.pk, text=str(n), client_id=str(n))
+    system_message_post(room=room, text="notice")
+    with django_assert_num_queries(3):  # senders come with the page (a join), whatever their number
+        results = client.get(messages_url(room), {"limit": 50}).json()["results"]
+    assert len(results) == 50
+    assert {None, person(teacher)["name"], person(student)["name"]} == {
+        m["sender"] and m["sender"]["name"] for m in results
+    }
+
+
+def test_message_of_a_deactivated_sender_still_renders(make_client, room, student, teacher):
+    message_post(sender=teacher, room_id=room.pk, text="before leaving", client_id="bye")
+    type(teacher).objects.filter(pk=teacher.pk).update(is_active=False)
+
+    client = make_client(student)
+    history = client.get(messages_url(room))
+    rooms = client.get("/api/chat/rooms/")
+
+    assert history.status_code == 200
+    assert history.json()["results"][0]["sender"] == person(teacher)
+    assert rooms.json()["results"][0]["last_message"]["sender"] == person(teacher)
 
 
 def test_edit_and_delete_by_author_only(make_client, room, student, teacher):

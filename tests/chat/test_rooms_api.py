@@ -28,7 +28,7 @@ def test_direct_room_is_unique_and_opening_again_returns_it(
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert ChatRoom.objects.filter(kind=RoomKind.DIRECT).count() == 1
-    assert sorted(p["id"] for p in first.json()["participants"]) == sorted([student.pk, tutor.pk])
+    assert sorted(p["user"]["id"] for p in first.json()["participants"]) == sorted([student.pk, tutor.pk])
 
 
 def test_direct_room_created_with_visible_user(make_client, teacher):
@@ -60,7 +60,7 @@ def test_group_room_by_tutor_with_their_students(make_client, tutor):
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "Study group"
-    assert sorted(p["id"] for p in body["participants"]) == sorted([tutor.pk, *[s.pk for s in students]])
+    assert sorted(p["user"]["id"] for p in body["participants"]) == sorted([tutor.pk, *[s.pk for s in students]])
 
 
 def test_group_room_refused_to_students_and_with_unseen_users(make_client, student, tutor):
@@ -139,5 +139,5 @@ def test_parent_sees_direct_room_with_tutor(make_client, tutor, django_capture_o
         student = link_student(StudentFactory(), tutor=tutor, parent=parent)
     rooms = make_client(parent).get(ROOMS).json()["results"]
     assert len(rooms) == 1
-    assert sorted(p["id"] for p in rooms[0]["participants"]) == sorted([parent.pk, tutor.pk])
+    assert sorted(p["user"]["id"] for p in rooms[0]["participants"]) == sorted([parent.pk, tutor.pk])
     assert Participant.objects.filter(user=student).count() == 1

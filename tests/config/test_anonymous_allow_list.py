@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 # route → why it is public
 ANONYMOUS_API_VIEWS = {
+    "": "the index at /: name, version and links to the docs",
     "api/health/": "liveness probe",
     "api/health/ready/": "readiness probe",
     "api/auth/login/": "signing in",
@@ -75,6 +76,7 @@ def test_anonymous_views_are_exactly_the_allow_list():
 
 
 def test_an_anonymous_request_really_gets_through_and_others_get_401(api_client, db):
+    assert api_client.get("/").status_code == 200
     assert api_client.get("/api/health/").status_code == 200
     assert api_client.get("/api/schema/").status_code == 200
     assert api_client.get("/api/docs/").status_code == 200

@@ -29,7 +29,7 @@ def assert_error(response, status: int, code: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/nothing-here/", "/api/auth/login", "/api/admin/nothing/", "/api/profile/me/password/extra/"]
+    "path", ["/api/nothing-here/", "/api/nothing-here", "/api/admin/nothing/", "/api/profile/me/password/extra/"]
 )
 def test_unknown_api_path_is_json_404(api_client, path):
     assert_error(api_client.get(path), 404, "not_found")
@@ -110,7 +110,7 @@ def test_validation_errors_have_fields(api_client):
 def test_401_carries_www_authenticate(api_client):
     response = api_client.get(ME)
     assert_error(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.urls("tests.config.urls_boom")

@@ -96,7 +96,8 @@ def test_schema_is_valid_and_warning_free(schema):
     paths = schema["paths"]
     for path in ["/api/auth/login/", "/api/profile/me/", "/api/admin/users/", "/api/admin/users/{id}/reset-password/"]:
         assert path in paths
-    assert "Token" in str(schema["components"]["securitySchemes"])
+    schemes = schema["components"]["securitySchemes"]
+    assert [scheme["scheme"] for scheme in schemes.values()] == ["bearer"]
 
 
 # --- errors --------------------------------------------------------------------------------------------------

@@ -200,6 +200,6 @@ def log_in(user, role: str, login: dict | None = None) -> bool:
     )
     if not data or "token" not in data:
         return False
-    user.auth_headers = {"Authorization": f"Token {data['token']}"}
+    user.auth_headers = {"Authorization": f"Bearer {data['token']}"}
     user.me = data.get("user") or {}
     return True

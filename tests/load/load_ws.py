@@ -90,7 +90,7 @@ class ChatSocket:
         elif kind == "message.new":
             message = frame.get("message") or {}
             started = self.pending_delivery.pop(message.get("client_id"), None)
-            if started is not None and message.get("sender") == self.user.me.get("id"):
+            if started is not None and (message.get("sender") or {}).get("id") == self.user.me.get("id"):
                 self._fire("message.send → message.new (delivery)", started, len(text))
         elif kind == "error" and frame.get("client_id"):
             client_id = frame["client_id"]

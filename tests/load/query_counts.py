@@ -91,7 +91,7 @@ def measure(samples: dict) -> dict:
                 if sample["email"] not in tokens:
                     tokens[sample["email"]] = AuthToken.objects.create(user)[1]
                 token = tokens[sample["email"]]
-            headers["HTTP_AUTHORIZATION"] = f"Token {token}"
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         path, body = _fresh(sample, user)
         client = Client()
         data = json.dumps(body) if body is not None else None

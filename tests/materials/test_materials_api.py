@@ -4,6 +4,7 @@ import pytest
 
 from materials.models import Material, MaterialStatus
 from tests.materials.factories import EnrollmentFactory, MaterialFactory, SubjectFactory
+from tests.shapes import person
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_teacher_creates_a_material(make_client, room):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["author"] == {"id": room.teacher.pk, "name": room.teacher.full_name}
+    assert body["author"] == person(room.teacher)
     assert body["subject"] == {"id": room.math.pk, "name": "Math"}
     assert body["kind"] == "presentation"
     assert body["assigned_to"] == []

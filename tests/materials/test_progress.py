@@ -5,6 +5,7 @@ import pytest
 from materials.models import MaterialProgress, MaterialStatus
 from materials.services import progress_update
 from tests.materials.factories import EnrollmentFactory, MaterialFactory, MaterialProgressFactory, SubjectFactory
+from tests.shapes import person
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_student_records_progress(make_client, room, material):
     assert body["time_spent_seconds"] == 120
     assert body["completed_at"] is None
     assert body["last_opened_at"] is not None
-    assert (body["student"], body["material"]) == (room.s1.pk, material.pk)
+    assert (body["student"], body["material"]) == (person(room.s1), material.pk)
     inline = make_client(room.s1).get(f"/api/materials/{material.pk}/").json()["progress"]
     assert (inline["percent"], inline["time_spent_seconds"]) == (40, 120)
 
@@ -81,6 +82,7 @@ def test_teacher_resets_progress(make_client, room, material):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["percent"], body["completed_at"], body["time_spent_seconds"]) == (0, None, 600)
+    assert body["student"] == person(room.s1)  # written as an id, read back as the person
     # After a reset the student moves forward again from zero.
     assert _put(make_client(room.s1), material, percent=20).json()["percent"] == 20
 
@@ -151,7 +153,7 @@ def test_student_dashboard_figures(make_client, room, coursework):
     response = make_client(room.s1).get("/api/materials/progress/")
     assert response.status_code == 200
     assert response.json() == {
-        "student": room.s1.pk,
+        "student": person(room.s1),
         "subjects": [
             {"subject": {"id": room.math.pk, "name": "Math"}, "materials": 3, "completed": 1, "average_percent": 50.0},
             {
@@ -168,7 +170,7 @@ def test_student_dashboard_figures(make_client, room, coursework):
 def test_dashboard_of_a_student_with_nothing(make_client, room):
     body = make_client(room.s3).get("/api/materials/progress/").json()
     assert body == {
-        "student": room.s3.pk,
+        "student": person(room.s3),
         "subjects": [],
         "totals": {"materials": 0, "completed": 0, "average_percent": 0.0},
     }

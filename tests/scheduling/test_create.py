@@ -7,6 +7,7 @@ import pytest
 from scheduling.models import Lesson, LessonStatus
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.shapes import person
 
 URL = "/api/scheduling/lessons/"
 
@@ -31,8 +32,8 @@ def test_teacher_schedules_an_enrolled_student(make_client, enrollment):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["status"] == "scheduled"
-    assert data["teacher"] == {"id": enrollment.teacher_id, "name": enrollment.teacher.full_name}
-    assert data["student"]["id"] == enrollment.student_id
+    assert data["teacher"] == person(enrollment.teacher)
+    assert data["student"] == person(enrollment.student)
     assert data["subject"] == {"id": enrollment.subject_id, "name": enrollment.subject.name}
     assert data["topic"] == "Fractions"
     lesson = Lesson.objects.get(pk=data["id"])
