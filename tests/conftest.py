@@ -4,11 +4,13 @@ option and its table of wall-clock thresholds (tests/thresholds.py)."""
 import os
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.db import connections
 from knox.models import AuthToken
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
-from tests import thresholds
+from tests import databases, isolation, thresholds
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
@@ -27,8 +29,58 @@ def pytest_addoption(parser):
     )
 
 
+TEMPLATE = pytest.StashKey[str]()
+
+
 def pytest_configure(config):
     thresholds.ENFORCED = config.getoption("--perf")
+    config.stash[TEMPLATE] = databases.template_name()  # before pytest-django suffixes a worker's test name
+    worker = isolation.worker_id(config)
+    if worker is not None:
+        isolation.separate_worker(worker)
+
+
+def _builds_the_template(config) -> bool:
+    """The process that migrates the template: the xdist controller, or the only process of a serial run."""
+    return isolation.worker_id(config) is None and not (config.option.collectonly or config.option.help)
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if _builds_the_template(config):
+        blocker = config.stash[blocking_manager_key]
+        with blocker.unblock():
+            databases.template_build(config.stash[TEMPLATE])
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    if _builds_the_template(config):
+        with config.stash[blocking_manager_key].unblock():
+            databases.template_drop(config.stash[TEMPLATE])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """This process's test database, copied from the template the controller migrated (tests/databases.py)
+    instead of migrating again; named by pytest-django (`_gw<N>` under xdist). Dropped at the end."""
+    with django_db_blocker.unblock():
+        connection = connections[databases.ALIAS]
+        target = connection.creation._get_test_db_name()
+        databases.clone(request.config.stash[TEMPLATE], target)
+        old_name = databases.use(target)
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploaded files of this process under its own temporary directory (also for the servers it starts)."""
+    path = tmp_path_factory.mktemp("media")
+    os.environ["MEDIA_ROOT"] = str(path)
+    settings.MEDIA_ROOT = path
+    return path
 
 
 _thresholds: list[tuple[str, ...]] = []
@@ -62,9 +114,9 @@ def pytest_terminal_summary(terminalreporter, config):
 def _fast_hasher_and_clean_cache(settings):
     # Argon2 is deliberately slow; tests that are about hashing set it back themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    isolation.cache_clear()
     yield
-    cache.clear()
+    isolation.cache_clear()
 
 
 @pytest.fixture
