@@ -6,10 +6,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= small
 
-# Test processes for `make test` (pytest-xdist; `auto` is one per CPU) and how tests are spread over them:
-# 3 on 2 cores (measured: the suite waits on subprocesses and sockets as much as it computes).
+# Test processes for `make test` (pytest-xdist; `auto` is one per CPU): 3 on 2 cores (measured: the suite waits on
+# subprocesses and sockets as much as it computes).
 TEST_WORKERS ?= 3
-TEST_DIST    ?= loadscope
 
 .PHONY: help install run serve worker migrate test test-fast perf lint format check-deploy clean
 
@@ -53,11 +52,11 @@ worker: migrate
 ## The whole test suite in parallel (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
 ## TEST_WORKERS (default 3) processes, each on its own copy of a database migrated once.
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## The suite without the tests marked slow (end-to-end processes, the load-test smoke run).
 test-fast: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 ## Performance tests with their wall-clock targets asserted and tabled (serial; run on an idle machine, not in CI).
 perf: install
