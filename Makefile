@@ -8,7 +8,19 @@ SCALE  ?= small
 # Daphne's own plain-text access log is off (-v 0): config.middleware writes one JSON line per request.
 DAPHNE := $(BIN)/daphne -v 0
 
-.PHONY: install install-dev install-load lock run serve worker migrate test test-fast lint format check-deploy clean
+# Test processes for `make test` (pytest-xdist; `auto` is one per CPU): 3 on 2 cores (measured: the suite waits on
+# subprocesses and sockets as much as it computes).
+TEST_WORKERS ?= 3
+
+.PHONY: help install install-dev install-load lock run serve worker migrate test test-fast perf lint format check-deploy clean
+
+## List the targets with what each does (the first sentence of the `##` lines above it).
+help:
+	@awk '/^## /{ doc = doc (doc == "" ? "" : " ") substr($$0, 4); next } \
+		/^[a-z][a-z0-9_-]*:/{ split($$0, t, ":"); if (doc != "") { end = index(doc, ". "); \
+			if (end) doc = substr(doc, 1, end); sub(/\.$$/, "", doc); printf "  %-14s %s\n", t[1], doc }; \
+			doc = ""; next } \
+		/^$$/{ doc = "" }' $(MAKEFILE_LIST)
 
 # Three hash-checked lock files made by `make lock` (pip-tools) from the *.in files: requirements.txt (runtime:
 # server and worker), requirements-dev.txt (+ tests, lint, pip-tools, pre-commit), requirements-load.txt
@@ -47,10 +59,11 @@ lock: $(BIN)/.installed-dev
 	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 	$(PIP_COMPILE) -o requirements-load.txt requirements-load.in
 
+## Apply the migrations to the configured database.
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Set up everything, load demo data and serve on http://$(HOST):$(PORT) (Daphne + one job worker).
+## Set up everything, load demo data and serve on http://127.0.0.1:8000 (Daphne + one job worker; HOST, PORT).
 run: migrate
 	$(BIN)/python manage.py seed_demo --scale $(SCALE)
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
@@ -58,29 +71,43 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
-## The server alone, and the worker alone (for running them as separate processes).
+## The server alone (Daphne, no worker).
 serve: migrate
 	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
+## The job worker alone (`manage.py run_worker`).
 worker: migrate
 	$(BIN)/python manage.py run_worker
 
-## The whole test suite (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
+## The whole test suite in parallel (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
+## TEST_WORKERS (default 3) processes, each on its own copy of a database migrated once.
 test: install-dev install-load
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
+## The suite without the tests marked slow (end-to-end processes, the load-test smoke run).
+test-fast: install-dev install-load
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+
+## Performance tests with their wall-clock targets asserted and tabled (serial; run on an idle machine, not in CI).
+perf: install-dev install-load
+	$(BIN)/python -m pytest -p no:xdist -m perf --perf $(PYTEST_ARGS)
+
+## Lint and format check (ruff).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## Fix what ruff can and format the code.
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## `manage.py check --deploy` under production settings.
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+## Remove .venv, the SQLite files, var/ and collected static files.
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles
 

@@ -2,7 +2,9 @@
 
 Only failures count, so a school of hundreds behind one address can sign in at once, while guessing one
 account's password stops after a few tries. Windows open at the first failure and live in the shared cache
-(atomic `incr` on Redis, which keeps the key's expiry).
+(atomic `incr` on Redis, which keeps the key's expiry). The window's start is stored beside the counter and the
+application clock decides when the window is over; the keys' expiry only cleans up (Redis expires keys on its
+own clock, which tests cannot move).
 If the cache is unreachable the limits fail open and the outage is logged (see config/throttling.py).
 """
 
@@ -40,10 +42,12 @@ def retry_after(email: str, address: str) -> int | None:
     except Exception:
         logger.exception("login throttle cache unavailable; attempt allowed")
         return None
+    now = time.time()
     for key, limit in keys:
         if values.get(key, 0) >= limit:
-            started = values.get(f"{key}:start", time.time())
-            return max(1, math.ceil(started + settings.LOGIN_FAILURE_WINDOW_SECONDS - time.time()))
+            ends = values.get(f"{key}:start", now) + settings.LOGIN_FAILURE_WINDOW_SECONDS
+            if ends > now:
+                return max(1, math.ceil(ends - now))
     return None
 
 
@@ -51,17 +55,23 @@ def record_failure(email: str, address: str) -> None:
     """Count a failure. A window opens at an account's (or address's) first failure and lasts
     LOGIN_FAILURE_WINDOW_SECONDS, so a burst cannot straddle two aligned windows to get twice the limit."""
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    now = time.time()
     try:
         for key, _ in _keys(email, address):
             if cache.add(key, 1, window):
-                cache.set(f"{key}:start", time.time(), window)
+                cache.set(f"{key}:start", now, window)
+                continue
+            started = cache.get(f"{key}:start")
+            if started is not None and started + window <= now:
+                # The window is over by the application's clock (the key may outlive it by a moment on Redis's
+                # own clock): this failure opens the next one.
+                cache.set_many({key: 1, f"{key}:start": now}, window)
                 continue
             try:
                 cache.incr(key)
             except ValueError:
                 # The window expired between add() and incr(): this failure opens the next one.
-                cache.set(key, 1, window)
-                cache.set(f"{key}:start", time.time(), window)
+                cache.set_many({key: 1, f"{key}:start": now}, window)
     except Exception:
         logger.exception("login throttle cache unavailable; failure not counted")
 

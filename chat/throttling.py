@@ -1,7 +1,9 @@
 """The per-user limit on sending messages, shared by REST and WebSocket and by every process (cache).
 
 A counter per user and second: at most `CHAT_SEND_PER_SECOND` messages (default 20). Like the request
-throttles it fails open when the cache is down (config/throttling.py gives the reason).
+throttles it fails open when the cache is down (config/throttling.py gives the reason). The second is the
+application clock's (it is in the key); the key's expiry only cleans up, and is long enough that a second's
+counter never expires while that second is still the application's current one (Redis expires on its own clock).
 """
 
 import logging
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger("thebot.throttling")
+KEY_TTL_SECONDS = 60
 
 
 def send_allowed(user_id: int) -> bool:
@@ -20,7 +23,7 @@ def send_allowed(user_id: int) -> bool:
         try:
             count = cache.incr(key)  # one round trip in the common case
         except ValueError:  # first message of this second
-            if cache.add(key, 1, 2):
+            if cache.add(key, 1, KEY_TTL_SECONDS):
                 return True
             count = cache.incr(key)
         return count <= limit

@@ -1,10 +1,16 @@
-"""Fixtures shared by every app's tests: API clients authenticated as a role, and a clean cache."""
+"""Fixtures shared by every app's tests: API clients authenticated as a role, and a clean cache; the `--perf`
+option and its table of wall-clock thresholds (tests/thresholds.py)."""
+
+import os
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.db import connections
 from knox.models import AuthToken
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
+from tests import databases, isolation, thresholds
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
@@ -15,13 +21,102 @@ from tests.accounts.factories import (
 from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--perf",
+        action="store_true",
+        help="assert the wall-clock thresholds of the `perf` tests (make perf, on an idle machine)",
+    )
+
+
+TEMPLATE = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    thresholds.ENFORCED = config.getoption("--perf")
+    config.stash[TEMPLATE] = databases.template_name()  # before pytest-django suffixes a worker's test name
+    worker = isolation.worker_id(config)
+    if worker is not None:
+        isolation.separate_worker(worker)
+
+
+def _builds_the_template(config) -> bool:
+    """The process that migrates the template: the xdist controller, or the only process of a serial run."""
+    return isolation.worker_id(config) is None and not (config.option.collectonly or config.option.help)
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if _builds_the_template(config):
+        blocker = config.stash[blocking_manager_key]
+        with blocker.unblock():
+            databases.template_build(config.stash[TEMPLATE])
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    if _builds_the_template(config):
+        with config.stash[blocking_manager_key].unblock():
+            databases.template_drop(config.stash[TEMPLATE])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """This process's test database, copied from the template the controller migrated (tests/databases.py)
+    instead of migrating again; named by pytest-django (`_gw<N>` under xdist). Dropped at the end."""
+    with django_db_blocker.unblock():
+        connection = connections[databases.ALIAS]
+        target = connection.creation._get_test_db_name()
+        databases.clone(request.config.stash[TEMPLATE], target)
+        old_name = databases.use(target)
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploaded files of this process under its own temporary directory (also for the servers it starts)."""
+    path = tmp_path_factory.mktemp("media")
+    os.environ["MEDIA_ROOT"] = str(path)
+    settings.MEDIA_ROOT = path
+    return path
+
+
+_thresholds: list[tuple[str, ...]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name == "threshold":
+            figure, measured, target, unit, timed, at_least = value
+            verdict = "ok" if thresholds.met(measured, target, at_least) else "FAILED"
+            bound = f"{'>=' if at_least else '<'} {target} {unit}"
+            kind = "make perf" if timed else "every run"
+            _thresholds.append((report.nodeid.split("::", 1)[-1], figure, f"{measured} {unit}", bound, kind, verdict))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if not (_thresholds and config.getoption("--perf")):
+        return
+    terminalreporter.section("figures against their targets (make perf)")
+    rows = [("test", "figure", "measured", "target", "asserted by", "result"), *_thresholds]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        terminalreporter.write_line("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    terminalreporter.write_line(f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings):
     # Argon2 is deliberately slow; tests that are about hashing set it back themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    isolation.cache_clear()
     yield
-    cache.clear()
+    isolation.cache_clear()
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
 """Demo data at any scale for `manage.py seed_demo` (one module per app; `scales.py` says how much).
 
 Deterministic: one `random.Random(seed)` drives every choice, so a scale and seed always give the same people,
-links, counts and shapes; timestamps are placed relative to the hour of seeding. Fast: rows are built in memory
-and bulk-inserted in batches (no per-row services, no signals), the password is hashed once for everyone.
+links, counts and shapes, whatever the time of seeding. Every generator places its rows relative to one anchor,
+midnight (UTC) of the seeding day (`World.now`), and decides past or future against that anchor, never against
+the clock: seeding at 00:30 or at 23:30, on a Sunday or a Monday, gives the same rows, shifted by whole days.
+(Only the Telegram link codes are stamped on the clock, so that they are still valid after seeding.)
+Fast: rows are built in memory and bulk-inserted in batches (no per-row services, no signals), the password is
+hashed once for everyone.
 Idempotent by detection: the demo users live under `@demo.thebot`; when bulk demo users exist already, a run
 inserts nothing, only resets the demo password (and re-activates the login pool) and rewrites the logins file.
 To reseed at another scale, start from an empty database (`manage.py flush`).
@@ -65,7 +69,7 @@ def seed_demo(*, scale: str, seed: int, password: str) -> dict:
             world = World(
                 rng=random.Random(seed),
                 scale=SCALES[scale],
-                now=timezone.now().replace(minute=0, second=0, microsecond=0),
+                now=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
                 password_hash=password_hash,
             )
             with historical_timestamps(*TIMESTAMPED):

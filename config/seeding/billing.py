@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from config.seeding.bulk import insert, insert_fast, next_ids
 from config.seeding.world import World
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus, TelegramLinkCode
@@ -82,10 +84,11 @@ def invoices_create(world: World) -> None:
 
 
 def _life(world: World, plan: InvoicePlan) -> InvoicePlan:
-    """Walk the invoice through a realistic path for its age; each step after the previous, none in the future."""
+    """Walk the invoice through a realistic path for its age; each step after the previous, none after the anchor.
+    Past due means a due date before the seeding day, as `invoices_mark_overdue` sees it."""
     rng, now, invoice = world.rng, world.now, plan.invoice
     overdue_at = datetime.combine(invoice.due_date + timedelta(days=1), time(3), tzinfo=UTC)
-    if overdue_at <= now:
+    if invoice.due_date < now.date():
         weights = {"paid": 80, "overdue": 8, "overdue_paid": 6, "cancelled": 6}
     else:
         weights = {"draft": 15, "sent": 30, "viewed": 25, "pending": 5, "paid": 20, "cancelled": 5}
@@ -150,12 +153,13 @@ def _payment(plan: InvoicePlan, status: str, at: datetime, world: World) -> None
 def _link_codes_create(world: World) -> None:
     """Telegram link codes some parents asked for and have not used yet (only their hash is stored)."""
     rng = world.rng
+    asked = timezone.now()  # still valid after seeding: the only timestamp placed on the clock, not the anchor
     rows = [
         TelegramLinkCode(
             user_id=parent,
             code_hash=hashlib.sha256(f"{rng.getrandbits(128):032x}".encode()).hexdigest(),
-            expires_at=world.now + timedelta(minutes=15),
-            created_at=world.now,
+            expires_at=asked + timedelta(minutes=15),
+            created_at=asked,
         )
         for parent in world.parents
         if rng.random() < 0.05

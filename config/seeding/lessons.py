@@ -1,8 +1,12 @@
 """Lessons on a weekly grid, reminders already sent, and calendar feeds.
 
-Each active enrollment gets a weekly series at one (weekday, hour) slot that is free for both its teacher and
+Each active enrollment gets a weekly series at one (day, hour) slot that is free for both its teacher and
 its student; a 90-minute lesson takes two hourly cells. No two lessons of a teacher or of a student ever
 overlap (whatever their status), so PostgreSQL's exclusion constraints on scheduled lessons always hold.
+The weekly grid starts on the seeding day (`World.now`, midnight UTC; day 0 is that day, not a Monday): the
+weeks before it are the past (completed, cancelled, no-show), the weeks from it on the future (scheduled,
+cancelled), whatever the hour or weekday of seeding. Today's lessons stay scheduled even after their hour, as
+they would until the teacher marks them.
 """
 
 import uuid
@@ -22,7 +26,7 @@ def lessons_create(world: World) -> None:
     rng, now = world.rng, world.now
     active = world.active_enrollments
     per_enrollment = max(1, round(world.scale.lessons / max(1, len(active))))
-    week_zero = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time(), tzinfo=now.tzinfo)
+    week_zero = now  # midnight of the seeding day
     busy: set[tuple[str, int, int, int]] = set()  # (who, id, weekday, hour)
     lessons = []
     for enrollment in active:
@@ -59,7 +63,8 @@ def _free_slot(world: World, busy: set, teacher: int, student: int) -> tuple[int
 def _lesson(world: World, enrollment, start: datetime, minutes: int, series: uuid.UUID, created: datetime) -> Lesson:
     rng, now = world.rng, world.now
     end = start + timedelta(minutes=minutes)
-    if start < now:
+    past = start < now  # a whole earlier week: the hour of seeding never moves a lesson across
+    if past:
         status = rng.choices(
             [LessonStatus.COMPLETED, LessonStatus.CANCELLED, LessonStatus.NO_SHOW], weights=[85, 9, 6]
         )[0]
@@ -77,7 +82,7 @@ def _lesson(world: World, enrollment, start: datetime, minutes: int, series: uui
         created_by_id=enrollment.teacher_id,
         series_id=series,
         created_at=created,
-        updated_at=min(end, now) if start < now else created,
+        updated_at=min(end, now) if past else created,
     )
     if status == LessonStatus.COMPLETED and rng.random() < 0.3:
         lesson.notes = "Covered the topic; homework set."

@@ -15,7 +15,8 @@ DEMO_DOMAIN = "demo.thebot"
 class World:
     rng: random.Random
     scale: Scale
-    # The seeding hour (UTC, on the hour): past lessons, messages and invoices lie before it, future ones after.
+    # The anchor of every timestamp: midnight (UTC) of the seeding day. Past lessons, messages and invoices lie
+    # before it, future ones after; no generator looks at the clock, so the hour of seeding changes nothing.
     now: datetime
     password_hash: str
     demo: dict[str, int] = field(default_factory=dict)  # role -> id of the one-per-role demo login

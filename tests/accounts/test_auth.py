@@ -1,6 +1,6 @@
 """Login, logout, logout-all and the token lifecycle (hashed, expiring, revocable)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -151,10 +151,13 @@ def test_logout_only_accepts_post(make_client):
     assert client.get(ME).status_code == 200
 
 
-def test_expired_token_is_refused(make_client):
+def test_expired_token_is_refused(make_client, settings, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False)
     client = make_client(StudentFactory())
     assert client.get(ME).status_code == 200
-    AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - timedelta(seconds=1))
+    time_machine.shift(settings.TOKEN_TTL - timedelta(seconds=1))
+    assert client.get(ME).status_code == 200  # a second before it expires
+    time_machine.shift(timedelta(seconds=2))  # a second after
 
     response = client.get(ME)
 

@@ -1,12 +1,12 @@
 """Failed-login limits per account and per address, on the configured cache (Redis in the PostgreSQL run)."""
 
-import time
+from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory
+from tests.isolation import cache_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -84,23 +84,44 @@ def test_counters_live_in_the_configured_cache(api_client, settings):
     for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
         attempt(api_client, student.email, "wrong")
     assert attempt(api_client, student.email, "wrong").status_code == 429
-    cache.clear()
+    cache_clear()  # this process's keys (tests/isolation.py)
     assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
 
 
-def test_lock_ends_when_the_window_started_by_the_first_failure_ends(api_client, settings):
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 2
+def test_lock_ends_when_the_window_started_by_the_first_failure_ends(api_client, settings, time_machine):
+    """The clock is the application's (time-machine), also on Redis, whose own expiry only cleans up."""
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False)
+    window, limit = settings.LOGIN_FAILURE_WINDOW_SECONDS, settings.LOGIN_FAILURES_PER_ACCOUNT
     student = StudentFactory()
-    first_failure = time.monotonic()
-    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
-        attempt(api_client, student.email, "wrong")
+    assert attempt(api_client, student.email, "wrong").status_code == 401  # the window opens here
+    time_machine.shift(20)
+    for _ in range(limit - 1):
+        assert attempt(api_client, student.email, "wrong").status_code == 401
     locked = attempt(api_client, student.email, DEFAULT_PASSWORD)
     assert locked.status_code == 429
-    assert locked["Retry-After"] in {"1", "2"}
+    assert locked["Retry-After"] == str(window - 20)
 
-    time.sleep(max(0.0, first_failure + 2.3 - time.monotonic()))
+    time_machine.shift(window - 20 - 1)  # one second before the window ends: still locked
+    assert attempt(api_client, student.email, DEFAULT_PASSWORD)["Retry-After"] == "1"
+    time_machine.shift(1)  # the window started by the first failure is over, not one started by the last
 
     assert attempt(api_client, student.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_a_failure_after_the_window_opens_a_new_window_with_the_full_limit(api_client, settings, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False)
+    window, limit = settings.LOGIN_FAILURE_WINDOW_SECONDS, settings.LOGIN_FAILURES_PER_ACCOUNT
+    student = StudentFactory()
+    for _ in range(limit):
+        assert attempt(api_client, student.email, "wrong").status_code == 401
+    assert attempt(api_client, student.email, "wrong").status_code == 429
+    time_machine.shift(window)
+
+    for _ in range(limit):  # counted afresh from the first failure of the new window
+        assert attempt(api_client, student.email, "wrong").status_code == 401
+    locked = attempt(api_client, student.email, "wrong")
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == str(window)
 
 
 def test_forwarded_for_header_does_not_dodge_the_address_limit_without_a_trusted_proxy(api_client, settings):

@@ -4,9 +4,10 @@ import time
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from chat.events import room_group
 from chat.tickets import ticket_issue
 
 HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
@@ -85,3 +86,20 @@ async def frames_until(socket, count: int, *, frame_type: str, timeout=RECEIVE_T
         if frame["type"] == frame_type:
             frames.append(frame)
     return frames
+
+
+def room_channels(room_id: int) -> set[str]:
+    """The channels (sockets of this process) in a room's group, read from the channel layer of this process
+    (the in-memory layer and channels-redis' pub/sub layer both keep their groups in `groups`)."""
+    layer = get_channel_layer()
+    group = room_group(room_id)
+    name = layer._get_group_channel_name(group) if hasattr(layer, "_get_group_channel_name") else group
+    return set(layer.groups.get(name, ()))
+
+
+async def until(condition, *, timeout=RECEIVE_TIMEOUT, what="the condition") -> None:
+    """Wait until `condition()` holds (checked every few milliseconds), failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        await asyncio.sleep(0.005)

@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-import time
+from datetime import UTC, datetime
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,6 +21,8 @@ from tests.chat.conftest import (
     next_frame,
     next_output,
     open_socket,
+    room_channels,
+    until,
 )
 from tests.chat.factories import EnrollmentFactory, group_room
 from tests.conftest import client_for
@@ -224,11 +226,11 @@ async def test_edit_and_delete_reach_members(people):
     await listener.disconnect()
 
 
-async def test_sending_is_throttled_per_user(people, settings):
+async def test_sending_is_throttled_per_user(people, settings, time_machine):
     settings.CHAT_SEND_PER_SECOND = 5
     _, first, _, _, room = people
     sender = await open_socket(first)
-    time.sleep(1.02 - time.time() % 1)  # the limit counts per wall-clock second: start at the top of one
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, 0, 100_000, tzinfo=UTC), tick=False)  # one second for the burst
     for n in range(8):
         await send_message(sender, room, "x", f"burst-{n}")
     replies = [await next_frame(sender, skip=("presence", "message.new")) for _ in range(8)]
@@ -394,7 +396,8 @@ async def test_open_sockets_follow_rooms_created_later(tutored):
         "/api/chat/rooms/", {"kind": "group", "name": "later", "users": [student.pk]}, format="json"
     )
     assert created.status_code == 201
-    await asyncio.sleep(0.2)  # the membership event reaches the socket
+    room_id = created.json()["id"]
+    await until(lambda: room_channels(room_id), what="the socket joining the new room")
     response = await database_sync_to_async(client.post)(
         f"/api/chat/rooms/{created.json()['id']}/messages/", {"text": "new room", "client_id": "n"}, format="json"
     )
@@ -406,13 +409,17 @@ async def test_open_sockets_follow_rooms_created_later(tutored):
 async def test_a_former_tutor_stops_receiving_the_subject_room(tutored):
     student, teacher, old_tutor, new_tutor, room = tutored
     old_socket, new_socket = await open_socket(old_tutor), await open_socket(new_tutor)
+    before = room_channels(room.pk)  # the old tutor's socket (the student and the teacher are not connected)
+    assert len(before) == 1
 
     def change_tutor():
         link_student(student, tutor=new_tutor)
         rooms_sync_for_student(student)
 
     await database_sync_to_async(change_tutor)()
-    await asyncio.sleep(0.2)
+    await until(
+        lambda: (now := room_channels(room.pk)) and not now & before, what="the sockets following the new tutor"
+    )
     message, _ = await database_sync_to_async(message_post)(sender=teacher, room_id=room.pk, text="hw", client_id="t")
     frame = await next_frame(new_socket)
     assert (frame["type"], frame["message"]["id"]) == ("message.new", message.pk)

@@ -1,4 +1,4 @@
-import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -173,20 +173,19 @@ def test_read_marker_moves_forward_only_and_drives_unread(make_client, room, stu
     assert make_client(StudentFactory()).post(read_url, {"message_id": ids[4]}, format="json").status_code == 404
 
 
-def start_of_next_second() -> None:
-    """The send limit counts per wall-clock second: start a burst at the beginning of one."""
-    time.sleep(1.02 - time.time() % 1)
-
-
-def test_rest_send_is_throttled_per_user(make_client, room, student, settings):
+def test_rest_send_is_throttled_per_user(make_client, room, student, settings, time_machine):
     settings.CHAT_SEND_PER_SECOND = 3
     client = make_client(student)
-    start_of_next_second()
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, 0, 100_000, tzinfo=UTC), tick=False)  # one second for all five
     responses = [client.post(messages_url(room), {"text": "x", "client_id": f"t{n}"}, format="json") for n in range(5)]
     assert [r.status_code for r in responses] == [201, 201, 201, 429, 429]
     assert responses[3].json()["code"] == "throttled"
     assert responses[3]["Retry-After"] == "1"
     assert Message.objects.count() == 3
+
+    time_machine.shift(1)  # the next second counts afresh
+    assert client.post(messages_url(room), {"text": "x", "client_id": "t5"}, format="json").status_code == 201
+    assert Message.objects.count() == 4
 
 
 def test_attachment_is_checked_and_served_to_members_only(make_client, room, student, teacher, settings, tmp_path):

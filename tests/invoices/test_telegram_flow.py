@@ -1,12 +1,11 @@
 """Deep-link binding, the Telegram webhook (secret header, /start, "Seen" button) and the invoice message."""
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
@@ -73,9 +72,10 @@ def test_new_link_replaces_the_old_one(make_client, api_client, parent, telegram
     assert _update(api_client, _start(1, new)).json()["text"] == "Your account is linked."
 
 
-def test_expired_code_does_not_bind(make_client, api_client, parent, telegram_settings):
+def test_expired_code_does_not_bind(make_client, api_client, parent, telegram_settings, settings, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False)
     code = _link_code(make_client, parent)
-    TelegramLinkCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    time_machine.shift(settings.TELEGRAM_LINK_TTL_SECONDS)
     assert _update(api_client, _start(9, code)).json()["text"].startswith("This link is invalid")
     parent.refresh_from_db()
     assert parent.telegram_chat_id is None

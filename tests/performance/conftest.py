@@ -6,10 +6,9 @@ _figures: list[tuple[str, list[tuple[str, object]]]] = []
 
 
 def pytest_runtest_logreport(report):
-    if report.when == "call" and report.nodeid.startswith(PERFORMANCE_DIR) and report.user_properties:
-        _figures.append(
-            (report.nodeid.split("::", 1)[-1] + ("" if report.passed else "  [FAILED]"), report.user_properties)
-        )
+    figures = [(name, value) for name, value in report.user_properties if name != "threshold"]
+    if report.when == "call" and report.nodeid.startswith(PERFORMANCE_DIR) and figures:
+        _figures.append((report.nodeid.split("::", 1)[-1] + ("" if report.passed else "  [FAILED]"), figures))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -3,15 +3,16 @@
 The report lists 22 tests in its section 8 (API response times 8, concurrent requests 3, query optimization 4,
 error handling 5, database stability 2) and asserts "PASS" for each. Here each one measures on seeded data
 (`seed_demo --scale small` plus 60 materials, lessons, assignments, classmates and chat rooms around the demo
-logins) and compares the figure with the report's own target. The targets are generous on purpose, so that they
-hold on a busy machine; the figures are recorded (`record_property`, printed in the terminal summary) for the
-benchmark, not asserted more tightly.
+logins) and compares the figure with the report's own target. `make test` asserts everything that the machine's
+load cannot change (status codes, bodies, query counts, payload sizes, success rates) and records every time with
+its target (`tests/thresholds.py`); `make perf` (`pytest -m perf --perf`, on an idle machine) also asserts the
+times and prints them against the targets in a table at the end.
 
 - Response times: median of repeated calls through the Django test client (the whole middleware, DRF and
-  database stack in process, no network). A median above its target is measured again, at most three times:
-  a burst of load from other processes passes, an endpoint that is slow stays slow in every measurement.
-  The figures carry the 1-minute load average: wall-clock times grow with it (measured here: medians 3-10x
-  the quiet figures at a load of 14 on 2 cores, where the report's targets stop holding).
+  database stack in process, no network). Under `make perf` a median above its target is measured again, at
+  most three times: a burst of load from other processes passes, an endpoint that is slow stays slow in every
+  measurement. The figures carry the 1-minute load average: wall-clock times grow with it (measured here:
+  medians 3-10x the quiet figures at a load of 14 on 2 cores, where the report's targets stop holding).
 - Concurrency: real HTTP against a Daphne process serving this test database, from threads (the sequential
   calls through the test client).
 - Query counts: `CaptureQueriesContext` on the lists with 1 and with 50 items per page.
@@ -47,6 +48,7 @@ from chat.services import message_post
 from config import settings as project_settings
 from materials.models import Enrollment, Material
 from scheduling.models import Lesson
+from tests import thresholds
 from tests.accounts.factories import StudentFactory
 from tests.assignments.factories import AssignmentFactory, hand_in
 from tests.chat.daphne import DaphneProcess
@@ -54,8 +56,9 @@ from tests.chat.factories import group_room
 from tests.conftest import client_for
 from tests.materials.factories import MaterialFactory
 from tests.scheduling.factories import make_lesson
+from tests.thresholds import threshold
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.perf]
 
 VOLUME = 60  # items of each kind made around the demo logins, on top of what the seed makes
 MIN_ITEMS = 50  # the report's "pagination with 50+ items"
@@ -201,10 +204,11 @@ def timed(send: Callable[[], object], *, expect: int, repeat: int = REPEAT, warm
 
 
 def median_ms(send: Callable[[], object], *, expect: int, target: float, attempts: int = 3, **kwargs) -> list[float]:
-    """Medians of `timed` calls, measured again while above `target` (at most `attempts` measurements): a burst of
-    load from other processes passes, a slow endpoint stays slow in every measurement. Returns every median."""
+    """Medians of `timed` calls; under `make perf` measured again while above `target` (at most `attempts`
+    measurements): a burst of load from other processes passes, a slow endpoint stays slow in every measurement.
+    Returns every median."""
     medians = [statistics.median(timed(send, expect=expect, **kwargs))]
-    while medians[-1] >= target and len(medians) < attempts:
+    while thresholds.ENFORCED and medians[-1] >= target and len(medians) < attempts:
         medians.append(statistics.median(timed(send, expect=expect, **kwargs)))
     return medians
 
@@ -229,7 +233,7 @@ def assert_fixed_query_count(record_property, client, path: str, label: str, *, 
     assert (one_items, many_items) == (1, MIN_ITEMS), f"{label}: not enough seeded items"
     assert one == many, f"{label}: {one} queries for 1 item but {many} for {MIN_ITEMS} (a query per row)"
     if limit is not None:
-        assert many < limit, f"{label}: {many} queries, the report's limit is {limit}"
+        threshold(record_property, f"{path} queries ({label})", many, limit, "queries", timed=False)
     return many
 
 
@@ -260,10 +264,10 @@ def test_response_time(name, seeded, record_property):
         measured |= {"items": body["count"], "page100_median_ms": page[-1], "page100_target_ms": PAGINATION_TARGET_MS}
     measured |= {"payload_bytes": len(largest.content), "load_average": os.getloadavg()[0]}
     figures(record_property, **measured)
-    assert medians[-1] < TARGET_MS[name], medians
+    threshold(record_property, f"{name} payload", measured["payload_bytes"], PAYLOAD_LIMIT_BYTES, "B", timed=False)
+    threshold(record_property, f"{name} median", medians[-1], TARGET_MS[name])
     if is_list:
-        assert page[-1] < PAGINATION_TARGET_MS, page
-    assert measured["payload_bytes"] < PAYLOAD_LIMIT_BYTES
+        threshold(record_property, f"{name} page of 100 median", page[-1], PAGINATION_TARGET_MS)
 
 
 def test_response_time_login(seeded, record_property, settings):
@@ -297,7 +301,7 @@ def test_response_time_login(seeded, record_property, settings):
         argon2_verify_ms=verify_ms,
         fast_hash_login_median_ms=statistics.median(fast),
     )
-    assert argon2[-1] < TARGET_MS["login"], argon2
+    threshold(record_property, "login median (Argon2id)", argon2[-1], TARGET_MS["login"])
 
 
 # --- 3. Concurrent requests (report section 3.1), real HTTP against Daphne: 3 tests -------------------------
@@ -341,18 +345,22 @@ def test_parallel_health_calls(daphne, record_property):
         max_ms=max(times, default=float("nan")),
         wall_ms=wall,
     )
+    threshold(
+        record_property, "health success rate", 100 * succeeded / len(results), 100, "%", timed=False, at_least=True
+    )
     assert succeeded == len(results), results
 
 
 def test_sequential_profile_calls(seeded, record_property):
-    """5 consecutive GET /api/profile/me/: the slowest within 2x of the fastest. Sequential calls need no server:
-    they go through the test client, in this thread, which keeps other processes' scheduling out of the figure
-    as far as it can be. A busy machine can still spoil a round of five with one hiccup; a systematic drift (a
-    cold path per call, growth from call to call) spoils every round: up to 10 rounds, one must be consistent."""
+    """5 consecutive GET /api/profile/me/ all answer the same profile; under `make perf` the slowest is within 2x of
+    the fastest. Sequential calls need no server: they go through the test client, in this thread, which keeps
+    other processes' scheduling out of the figure as far as it can be. A busy machine can still spoil a round of
+    five with one hiccup; a systematic drift (a cold path per call, growth from call to call) spoils every round:
+    under `make perf` up to 10 rounds, one must be consistent."""
     client = client_of(seeded, Role.STUDENT)
     assert client.get("/api/profile/me/").json()["email"] == seeded.users[Role.STUDENT].email
     ratios = []
-    for _ in range(10):
+    for _ in range(10 if thresholds.ENFORCED else 1):
         times = timed(lambda: client.get("/api/profile/me/"), expect=200, repeat=5, warmup=1)
         ratios.append(max(times) / min(times))
         if ratios[-1] < 2:
@@ -364,7 +372,7 @@ def test_sequential_profile_calls(seeded, record_property):
         round_ratios=[round(r, 2) for r in ratios],
         load_average=os.getloadavg()[0],
     )
-    assert ratios[-1] < 2, ratios
+    threshold(record_property, "slowest / fastest of 5", ratios[-1], 2, unit="x")
 
 
 def test_parallel_logins(daphne, seeded, record_property):
@@ -395,6 +403,9 @@ def test_parallel_logins(daphne, seeded, record_property):
         login_median_ms=statistics.median(times),
         login_max_ms=max(times),
         wall_ms=wall,
+    )
+    threshold(
+        record_property, "login success rate", 100 * succeeded / len(results), 100, "%", timed=False, at_least=True
     )
     assert succeeded == len(results), results
 
@@ -477,7 +488,7 @@ def error_timing(record_property, send: Callable[[], object], status: int) -> di
     """The error's median time (against the report's 500 ms ceiling) and its JSON body."""
     medians = median_ms(send, expect=status, target=ANY_ENDPOINT_TARGET_MS, repeat=5, warmup=1)
     figures(record_property, status=status, median_ms=medians[-1], target_ms=ANY_ENDPOINT_TARGET_MS)
-    assert medians[-1] < ANY_ENDPOINT_TARGET_MS, medians
+    threshold(record_property, f"{status} median", medians[-1], ANY_ENDPOINT_TARGET_MS)
     return error_body(send())
 
 

@@ -1,9 +1,13 @@
-"""`seed_demo --scale small`: counts per model, a second run adds nothing, every rule holds, logins work."""
+"""`seed_demo --scale small`: counts per model, a second run adds nothing, every rule holds, logins work, and
+the hour or day of seeding changes nothing but the timestamps (which shift by whole days)."""
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+import time_machine
+from django.apps import apps
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
 
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
@@ -37,8 +41,19 @@ def counts() -> dict[str, int]:
     return {model._meta.label: model.objects.count() for model in SEEDED_MODELS}
 
 
-def test_small_scale_makes_the_expected_people_and_volumes(seed):
-    seed("small")
+# Seeding moments on either side of a week and a month boundary, at night and in the afternoon: a Sunday 00:30,
+# a Monday 13:45 (the next day, and the next month) and a Wednesday 23:30.
+MOMENTS = [
+    datetime(2026, 5, 31, 0, 30, tzinfo=UTC),
+    datetime(2026, 6, 1, 13, 45, tzinfo=UTC),
+    datetime(2026, 6, 3, 23, 30, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS[:2], ids=["sunday-0030", "monday-1345"])
+def test_small_scale_makes_the_expected_people_and_volumes(seed, moment):
+    with time_machine.travel(moment, tick=False):
+        seed("small")
 
     per_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
     assert per_role[Role.STUDENT] == 50
@@ -81,6 +96,77 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(seed):
     _wipe()
     seed("small", seed=8)
     assert _shape() != shape
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _seeded_at(seed, moment: datetime) -> dict:
+    """Seed at `moment` (the clock frozen there) and describe what was made, then roll it all back: the row count
+    of every table, and the rows that carry the time, as offsets from the seeding day's midnight."""
+    anchor = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    with time_machine.travel(moment, tick=False):
+        try:
+            with transaction.atomic():
+                seed("small", seed=3)
+                described = {
+                    "rows": {model._meta.label: model._base_manager.count() for model in apps.get_models()},
+                    "lessons": sorted(
+                        (student, teacher, start - anchor, status)
+                        for student, teacher, start, status in Lesson.objects.values_list(
+                            "student__email", "teacher__email", "start", "status"
+                        )
+                    ),
+                    "invoices": sorted(
+                        (student, created - anchor, due - anchor.date(), status, amount)
+                        for student, created, due, status, amount in Invoice.objects.values_list(
+                            "student__email", "created_at", "due_date", "status", "amount"
+                        )
+                    ),
+                    "submissions": sorted(
+                        Submission.objects.values_list("student__email", "assignment__title", "status", "is_late")
+                    ),
+                    "reminders": LessonReminder.objects.count(),
+                    "messages": sorted(Message.objects.values_list("room__kind", "sender__email", "text"), key=repr),
+                }
+                raise _Rollback
+        except _Rollback:
+            pass
+    return described
+
+
+def test_the_time_of_seeding_changes_only_the_timestamps(seed):
+    """The same seed at night and in the afternoon, on a Sunday and on the Monday of the next month, and on another
+    day at 23:30: the same rows in every table, and the same lessons, invoices, submissions and messages, their
+    times moved by whole days with the seeding day."""
+    first = _seeded_at(seed, MOMENTS[0])
+    assert first["rows"]["scheduling.Lesson"] > 0 and first["reminders"] > 0
+    for moment in MOMENTS[1:]:
+        other = _seeded_at(seed, moment)
+        assert other["rows"] == first["rows"], moment
+        assert other == first, moment
+
+
+def test_seeded_past_and_future_follow_the_seeding_day(seed):
+    """Past lessons are finished and future ones are open, against the seeding day's midnight; nothing seeded as
+    done lies after it."""
+    moment = MOMENTS[1]
+    anchor = moment.replace(hour=0, minute=0)
+    with time_machine.travel(moment, tick=False):
+        seed("small")
+    assert not Lesson.objects.filter(start__lt=anchor, status=LessonStatus.SCHEDULED).exists()
+    assert (
+        not Lesson.objects.filter(start__gte=anchor)
+        .exclude(status__in=[LessonStatus.SCHEDULED, LessonStatus.CANCELLED])
+        .exists()
+    )
+    assert not LessonReminder.objects.filter(lesson_start__gte=anchor).exists()
+    assert not Message.objects.filter(created_at__gt=anchor).exists()
+    assert not Invoice.objects.filter(paid_at__gt=anchor).exists()
+    assert TelegramLinkCode.objects.filter(expires_at__gt=moment + timedelta(minutes=1)).count() == (
+        TelegramLinkCode.objects.count()
+    )
 
 
 def _shape() -> list:
