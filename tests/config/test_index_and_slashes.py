@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.config.test_asgi_handler import _asgi
@@ -135,3 +136,16 @@ def test_index_and_redirect_over_asgi():
     start, _ = _asgi("/api/materials", [])
     assert start["status"] == 301
     assert (b"location", b"/api/materials/") in [(name.lower(), value) for name, value in start["headers"]]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/api/materials", "/api/nothing-here/"])
+def test_unknown_api_paths_are_a_json_404_with_csrf_checks_on(method, path):
+    # The test client skips CSRF checks unless told to; a real client without a CSRF cookie must get the JSON 404
+    # too, not Django's HTML "CSRF verification failed" page.
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(path, data="{}", content_type="application/json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
