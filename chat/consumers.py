@@ -28,8 +28,8 @@ logger = logging.getLogger("thebot.chat")
 
 CLOSE_UNAUTHORIZED = 4401
 # A frame over the size cap. Not 1009: Daphne's WebSocket layer (autobahn) accepts from the application only
-# 1000 and 3000-4999 and raises on anything else, which crashed the consumer before its cleanup ran; 1009 is
-# sent by that layer itself, for frames over its own limit (1 MiB). Application codes are 4xxx.
+# 1000 and 3000-4999 and raises on anything else, which crashed the consumer before its cleanup ran (over its
+# own limit, 1 MiB, that layer drops the connection itself). Application codes are 4xxx.
 CLOSE_TOO_BIG = 4009
 # One socket more than `CHAT_MAX_SOCKETS_PER_USER`: the new socket is refused (the ones open stay).
 CLOSE_TOO_MANY_SOCKETS = 4429
@@ -108,6 +108,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._cleanup()
 
     async def connect(self):
+        self.room_ids = set()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = (query.get("ticket") or [""])[0]
         opened = await database_sync_to_async(self._open)(ticket)
