@@ -68,9 +68,10 @@ def _apply_profile(user: User, profile_data: dict, allowed: set[str]) -> None:
     for name, value in profile_data.items():
         setattr(profile, name, value)
     profile.full_clean()
-    profile.save()
     if links_before is not None and _student_links(profile) != links_before:
+        # Registered before the save, so that it runs before the chat receiver's own sync for the saved profile.
         _student_links_changed_on_commit(user.pk, former_ids=[pk for pk in links_before if pk is not None])
+    profile.save()
 
 
 def _student_links(profile) -> tuple[int | None, int | None]:

@@ -160,6 +160,18 @@ def test_a_parents_room_stays_while_a_sibling_keeps_that_tutor(family):
     assert members(direct_room(sibling, old_tutor).pk) == {sibling.pk, old_tutor.pk}
 
 
+def test_the_accounts_service_names_the_former_tutor_so_the_parents_room_is_taken_over_on_its_own(family):
+    student, parent, old_tutor, new_tutor, student_room, parent_room = family
+    # The student's room with the tutor is gone (made before the links were followed, or never): only the
+    # explicit call from the accounts service, naming the former tutor, tells the parent's room whose it was.
+    student_room.delete()
+    response = admin_api().patch(f"/api/admin/users/{student.pk}/", {"profile": {"tutor": new_tutor.pk}}, format="json")
+    assert response.status_code == 200
+    assert_locked_out(old_tutor, parent_room.pk)
+    assert members(parent_room.pk) == {parent.pk, new_tutor.pk}
+    assert history_of(new_tutor, parent_room.pk) == ["she is ill on Monday"]
+
+
 def test_running_the_sync_again_changes_nothing(family):
     from chat.services import rooms_sync_for_student
 
