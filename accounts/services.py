@@ -64,10 +64,30 @@ def _apply_profile(user: User, profile_data: dict, allowed: set[str]) -> None:
     if user.role == Role.STUDENT:
         _check_student_links(profile_data)
     profile = getattr(user, PROFILE_RELATED_NAMES[user.role])
+    links_before = _student_links(profile) if user.role == Role.STUDENT else None
     for name, value in profile_data.items():
         setattr(profile, name, value)
     profile.full_clean()
+    if links_before is not None and _student_links(profile) != links_before:
+        # Registered before the save, so that it runs before the chat receiver's own sync for the saved profile.
+        _student_links_changed_on_commit(user.pk, former_ids=[pk for pk in links_before if pk is not None])
     profile.save()
+
+
+def _student_links(profile) -> tuple[int | None, int | None]:
+    return profile.tutor_id, profile.parent_id
+
+
+def _student_links_changed_on_commit(student_id: int, *, former_ids: list[int]) -> None:
+    """After the commit, the chat takes a replaced tutor or parent out of the family's direct rooms (and gives
+    them to the new tutor). An explicit call into chat, imported here only: see docs/architecture.md."""
+
+    def follow() -> None:
+        from chat.services import family_links_changed
+
+        family_links_changed(student_id=student_id, former_ids=former_ids)
+
+    transaction.on_commit(follow)
 
 
 @transaction.atomic

@@ -7,26 +7,36 @@ why); events arrive as ready JSON text and go out as they are.
 
 import asyncio
 import json
-import time
+import logging
 from urllib.parse import parse_qs
 
+from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from chat import presence, selectors, services, sessions
 from chat.errors import ChatErrorCode
 from chat.events import TYPING_TYPE, ack_text, deliver_to_room, deliver_to_users, event_text, room_group, user_group
-from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Participant
-from chat.throttling import send_allowed
+from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH
+from chat.throttling import send_allowed, typing_allowed
 from chat.tickets import ticket_consume
-from config.exceptions import ApiError
+from config.exceptions import ApiError, ErrorCode
+
+logger = logging.getLogger("thebot.chat")
 
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_BIG = 1009
+# A frame over the size cap. Not 1009: Daphne's WebSocket layer (autobahn) accepts from the application only
+# 1000 and 3000-4999 and raises on anything else, which crashed the consumer before its cleanup ran (over its
+# own limit, 1 MiB, that layer drops the connection itself). Application codes are 4xxx.
+CLOSE_TOO_BIG = 4009
+# One socket more than `CHAT_MAX_SOCKETS_PER_USER`: the new socket is refused (the ones open stay).
+CLOSE_TOO_MANY_SOCKETS = 4429
 # The largest message (10 000 characters of up to 4 bytes, JSON-escaped) fits; anything bigger is abuse.
 MAX_FRAME_BYTES = 64 * 1024
-TYPING_INTERVAL_SECONDS = 2.0
+# Ids are 64-bit: a larger integer would overflow the database's column type.
+MAX_ID = 2**63 - 1
 
 
 def store_in_pool(function):
@@ -37,17 +47,30 @@ def store_in_pool(function):
 
 
 class FrameError(Exception):
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, detail: str, fields: dict | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.fields = fields
 
 
 def _int_field(frame: dict, name: str) -> int:
     value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise FrameError(ChatErrorCode.BAD_FRAME, f"`{name}` must be a positive integer.")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise FrameError(ChatErrorCode.BAD_FRAME, f"`{name}` must be a positive integer (at most 2**63 - 1).")
     return value
+
+
+def _text_problem(value: str) -> str | None:
+    """What makes a string unstorable, as REST words it: NUL (PostgreSQL refuses it in text) or a lone
+    surrogate (a `\\ud800` escape in the JSON, which no database and no UTF-8 socket can carry)."""
+    if "\x00" in value:
+        return "Null characters are not allowed."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Not valid Unicode text."
+    return None
 
 
 def _str_field(frame: dict, name: str, max_length: int) -> str:
@@ -57,26 +80,47 @@ def _str_field(frame: dict, name: str, max_length: int) -> str:
     if len(value) > max_length:
         code = ChatErrorCode.TEXT_TOO_LONG if name == "text" else ChatErrorCode.BAD_FRAME
         raise FrameError(code, f"`{name}` has at most {max_length} characters.")
+    problem = _text_problem(value)
+    if problem is not None:
+        raise FrameError(ErrorCode.INVALID, "Invalid input.", {name: [problem]})
     return value
 
 
+def _echoable_client_id(client_id) -> str | None:
+    """A frame's `client_id` as the error frame may repeat it: only a valid one (a NUL, a surrogate or an
+    oversize value is not sent back)."""
+    if isinstance(client_id, str) and 0 < len(client_id) <= CLIENT_ID_MAX_LENGTH and _text_problem(client_id) is None:
+        return client_id
+    return None
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
-    user_id: int | None = None
+    user_id: int | None = None  # set once the socket counted itself in presence: cleanup is then due
+    room_ids: set[int] = set()
+    _cleaned_up = False
+
+    async def __call__(self, scope, receive, send):
+        """Whatever ends the consumer (a disconnect, an exception, a cancellation by the server), the socket's
+        presence is decremented and its groups are left."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._cleanup()
 
     async def connect(self):
+        self.room_ids = set()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = (query.get("ticket") or [""])[0]
         opened = await database_sync_to_async(self._open)(ticket)
-        if opened is None:
+        if opened is None or opened == CLOSE_TOO_MANY_SOCKETS:
             # Accept only to be able to send the close code: nothing is subscribed or served.
             await self.accept()
-            await self.close(code=CLOSE_UNAUTHORIZED)
+            await self.close(code=CLOSE_UNAUTHORIZED if opened is None else CLOSE_TOO_MANY_SOCKETS)
             return
         self.user, came_online, co_members, online, room_ids, token_digest = opened
         self.user_id = self.user.pk
-        sessions.register(self, self.user_id, token_digest)
         self.room_ids = set(room_ids)
-        self.typing_sent: dict[int, float] = {}
+        sessions.register(self, self.user_id, token_digest)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await asyncio.gather(*(self.channel_layer.group_add(room_group(pk), self.channel_name) for pk in room_ids))
         await self.accept()
@@ -93,23 +137,54 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = sessions.session_user(user_id, token_digest)  # None also when the session was revoked meanwhile
         if user is None:
             return None
-        came_online = presence.presence_connect(user.pk)
-        co_members = selectors.co_member_ids(user.pk)
-        online = presence.online_among(co_members) if co_members else set()
-        return user, came_online, co_members, online, selectors.room_ids_of(user.pk), token_digest
+        sockets = presence.presence_connect(user.pk)
+        try:
+            if sockets > settings.CHAT_MAX_SOCKETS_PER_USER:
+                self._uncount(user.pk)
+                return CLOSE_TOO_MANY_SOCKETS
+            co_members = selectors.co_member_ids(user.pk)
+            online = presence.online_among(co_members) if co_members else set()
+            return user, sockets == 1, co_members, online, selectors.room_ids_of(user.pk), token_digest
+        except BaseException:
+            presence.presence_disconnect(user.pk)
+            raise
+
+    @staticmethod
+    def _uncount(user_id: int) -> None:
+        """Take back the count of a refused socket. If the user's other sockets closed meanwhile, this was the
+        last count: tell the others they are offline (nobody else will)."""
+        if presence.presence_disconnect(user_id):
+            co_members = selectors.co_member_ids(user_id)
+            if co_members:
+                async_to_sync(deliver_to_users)(co_members, event_text("presence", user=user_id, online=False))
 
     async def disconnect(self, code):
-        if self.user_id is None:
+        await self._cleanup()
+
+    async def _cleanup(self) -> None:
+        """Run once per counted socket: forget the session, leave every group, count the socket out of presence
+        (each step even when the one before failed), then tell the others if the user went offline."""
+        if self.user_id is None or self._cleaned_up:
             return
-        sessions.unregister(self)
-        groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]
-        await asyncio.gather(*(self.channel_layer.group_discard(group, self.channel_name) for group in groups))
-        went_offline, co_members = await database_sync_to_async(self._close)()
-        if went_offline and co_members:
-            await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=False))
+        self._cleaned_up = True
+        try:
+            sessions.unregister(self)
+            groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]
+            results = await asyncio.gather(
+                *(self.channel_layer.group_discard(group, self.channel_name) for group in groups),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, Exception):
+                    logger.warning("chat: leaving a group failed", exc_info=result)
+        finally:
+            went_offline, co_members = await database_sync_to_async(self._close)()
+            if went_offline and co_members:
+                await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=False))
 
     def _close(self):
-        return presence.presence_disconnect(self.user_id), selectors.co_member_ids(self.user_id)
+        went_offline = presence.presence_disconnect(self.user_id)
+        return went_offline, selectors.co_member_ids(self.user_id) if went_offline else []
 
     async def dispatch(self, message):
         """Channels' dispatch closes stale database connections (a hop to the database thread) before every
@@ -122,11 +197,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- Events from the channel layer ------------------------------------------------------------------------
     async def chat_event(self, event):
-        """Every event is forwarded as the JSON text its producer serialized once."""
-        await self.send(text_data=event["text"])
+        """Every event is forwarded as the JSON text its producer serialized once. A room event for a room this
+        socket has left (its membership event came first, the room's event was already queued) is dropped."""
+        room_id = event.get("room")
+        if room_id is None or room_id in self.room_ids:
+            await self.send(text_data=event["text"])
 
     async def chat_typing(self, event):
-        if event["user"] != self.user_id:
+        if event["user"] != self.user_id and event.get("room") in self.room_ids:
             await self.send(text_data=event["text"])
 
     async def chat_membership(self, event):
@@ -141,6 +219,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- Frames from the client -------------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
+        """No frame ends the socket but an oversize one: bad input answers an `error` frame, and an unexpected
+        failure is logged and answered `server_error` (like REST's 500), the socket staying open."""
+        try:
+            await self._receive(text_data, bytes_data)
+        except Exception:
+            logger.exception("chat: a frame failed", extra={"fields": {"user_id": self.user_id}})
+            await self._error(ErrorCode.SERVER_ERROR, "Internal server error.")
+
+    async def _receive(self, text_data, bytes_data) -> None:
         if bytes_data is not None and text_data is None:
             await self._error(ChatErrorCode.BAD_FRAME, "Frames are JSON text.")
             return
@@ -149,7 +236,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             await self._error(ChatErrorCode.BAD_FRAME, "Frames are JSON objects.")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
@@ -157,18 +244,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         handler = self.FRAME_HANDLERS.get(frame["type"])
         if handler is None:
-            await self._error(ChatErrorCode.UNKNOWN_TYPE, f"Unknown frame type `{frame['type'][:50]}`.")
+            # Quoted ASCII-escaped: the type may hold anything (a NUL, a lone surrogate).
+            await self._error(ChatErrorCode.UNKNOWN_TYPE, f"Unknown frame type {json.dumps(frame['type'][:50])}.")
             return
         try:
             await handler(self, frame)
         except FrameError as error:
-            await self._error(error.code, error.detail, frame.get("client_id"))
+            await self._error(error.code, error.detail, frame.get("client_id"), error.fields)
 
-    async def _error(self, code: str, detail: str, client_id=None) -> None:
-        fields = {"code": str(code), "detail": detail}
-        if isinstance(client_id, str):
-            fields["client_id"] = client_id[:CLIENT_ID_MAX_LENGTH]
-        await self.send(text_data=event_text("error", **fields))
+    async def _error(self, code: str, detail: str, client_id=None, fields: dict | None = None) -> None:
+        body = {"code": str(code), "detail": detail}
+        if fields:
+            body["fields"] = fields
+        client_id = _echoable_client_id(client_id)
+        if client_id is not None:
+            body["client_id"] = client_id
+        await self.send(text_data=event_text("error", **body))
 
     async def _on_ping(self, frame: dict) -> None:
         await self.send(text_data='{"type":"pong"}')
@@ -192,17 +283,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _on_typing(self, frame: dict) -> None:
         room_id = _int_field(frame, "room")
-        now = time.monotonic()
-        if now - self.typing_sent.get(room_id, -TYPING_INTERVAL_SECONDS) < TYPING_INTERVAL_SECONDS:
-            return  # rate-limited: dropped silently, typing is a hint
-        if not await database_sync_to_async(self._may_write)(room_id):
-            raise FrameError(ChatErrorCode.ROOM_NOT_FOUND, "Room not found.")
-        self.typing_sent[room_id] = now
-        text = event_text("typing", room=room_id, user=self.user_id)
-        await deliver_to_room(room_id, text, layer_type=TYPING_TYPE, user=self.user_id)
+        relay = await store_in_pool(self._typing)(room_id)
+        if relay:
+            text = event_text("typing", room=room_id, user=self.user_id)
+            await deliver_to_room(room_id, text, layer_type=TYPING_TYPE, user=self.user_id)
 
-    def _may_write(self, room_id: int) -> bool:
-        return Participant.objects.filter(room_id=room_id, user_id=self.user_id, read_only=False).exists()
+    def _typing(self, room_id: int) -> bool:
+        """Whether to relay: only writers type; one `typing` per user and room in each interval, counted over
+        all of the user's sockets in every process (more are dropped silently: typing is a hint)."""
+        if selectors.membership(self.user_id, room_id) is not False:  # None: not a member; True: read-only
+            raise FrameError(ChatErrorCode.ROOM_NOT_FOUND, "Room not found.")
+        return typing_allowed(self.user_id, room_id)
 
     async def _on_read(self, frame: dict) -> None:
         room_id = _int_field(frame, "room")

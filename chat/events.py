@@ -68,7 +68,9 @@ def ack_text(client_id: str, message) -> str:
 
 
 async def deliver_to_room(room_id: int, text: str, *, layer_type: str = RELAY_TYPE, **extra) -> None:
-    await get_channel_layer().group_send(room_group(room_id), {"type": layer_type, "text": text, **extra})
+    """The room's id goes along so that a socket that has just left the room drops an event already queued."""
+    message = {"type": layer_type, "text": text, "room": room_id, **extra}
+    await get_channel_layer().group_send(room_group(room_id), message)
 
 
 async def deliver_to_users(user_ids: Iterable[int], text: str) -> None:

@@ -78,6 +78,12 @@ def messages_page(*, room_id: int, before: int | None, after: int | None, limit:
     return list(reversed(page[:limit])), has_more
 
 
+def membership(user_id: int, room_id: int) -> bool | None:
+    """Whether the user takes part in the room: None when not (or no such room), else their `read_only` flag.
+    Membership is the only access rule of the chat; the rows follow the links (services/family.py)."""
+    return Participant.objects.filter(room_id=room_id, user_id=user_id).values_list("read_only", flat=True).first()
+
+
 def room_ids_of(user_id: int) -> list[int]:
     return list(Participant.objects.filter(user_id=user_id).values_list("room_id", flat=True))
 

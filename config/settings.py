@@ -414,6 +414,8 @@ LOGGING = {
 # chat
 CHAT_SEND_PER_SECOND = env_int("CHAT_SEND_PER_SECOND", 20)  # messages per user and second, across processes
 CHAT_SESSION_CHECK_SECONDS = env_float("CHAT_SESSION_CHECK_SECONDS", 30.0)  # revoked sessions lose their sockets
+CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 10)  # open sockets per user, across processes
+CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2)  # one typing per user and room relayed
 
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)

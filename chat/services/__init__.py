@@ -1,6 +1,7 @@
 """Writes of the chat: rooms (`rooms.py`) and messages (`messages.py`). Other apps use
-`system_message_post` and `rooms_sync_for_student`."""
+`system_message_post`, `rooms_sync_for_student` and `family_links_changed` (accounts, after a link change)."""
 
+from chat.services.family import family_links_changed
 from chat.services.messages import (
     message_delete,
     message_edit,
@@ -12,6 +13,7 @@ from chat.services.messages import (
 from chat.services.rooms import room_direct_open, room_group_create, rooms_sync_for_student
 
 __all__ = [
+    "family_links_changed",
     "message_delete",
     "message_edit",
     "message_post",

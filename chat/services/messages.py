@@ -11,7 +11,7 @@ from chat.errors import ChatError, ChatErrorCode
 from chat.events import event_text, message_event_text, room_event_on_commit
 from chat.locks import membership_locking_room, rooms_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
-from chat.selectors import subject_room_key
+from chat.selectors import membership, subject_room_key
 from materials.files import check_upload, delete_file_on_commit
 
 
@@ -185,7 +185,7 @@ def message_delete(*, user: User, message_id: int) -> Message:
 def read_marker_move(*, user: User, room_id: int, message_id: int) -> int:
     """Move the user's read marker in the room forward to `message_id` (never back); returns the marker.
     Members get a `read` event when it moved."""
-    if not Participant.objects.filter(room_id=room_id, user=user).exists():
+    if membership(user.pk, room_id) is None:
         raise _room_not_found()
     if not Message.objects.filter(pk=message_id, room_id=room_id).exists():
         raise ChatError(

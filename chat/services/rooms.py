@@ -1,5 +1,7 @@
 """Rooms: opened by users (direct, group) and made by themselves from enrollments and student links."""
 
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role, StudentProfile, User
@@ -8,6 +10,7 @@ from chat.errors import ChatError, ChatErrorCode
 from chat.events import membership_on_commit
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.selectors import direct_room_key, subject_room_key
+from chat.services.family import family_rooms_follow_links
 
 GROUP_CREATOR_ROLES = {Role.TEACHER, Role.TUTOR, Role.ADMIN}
 GROUP_MAX_USERS = 200
@@ -71,10 +74,12 @@ def room_group_create(*, user: User, name: str, user_ids: list[int]) -> ChatRoom
     return room
 
 
-def rooms_sync_for_student(student: User | int) -> None:
+def rooms_sync_for_student(student: User | int, *, former_ids: Iterable[int] = ()) -> None:
     """Make the rooms a student's links call for, idempotently: a subject room per active enrollment (student
     and teacher write, the student's tutor reads), a direct room with the tutor, and one between the parent and
-    the tutor. Run after enrollments or the student's profile change; running it again changes nothing."""
+    the tutor; a replaced tutor or parent loses the family's direct rooms first (`family.py`; `former_ids`: the
+    former tutor and parent when the caller knows them). Run after enrollments or the student's profile change;
+    running it again changes nothing."""
     from materials.models import Enrollment
 
     student_id = student if isinstance(student, int) else student.pk
@@ -99,6 +104,7 @@ def rooms_sync_for_student(student: User | int) -> None:
             "participants"
         ):
             _subject_room_readers_set(room, tutor_id=tutor_id)
+        family_rooms_follow_links(student_id=student_id, tutor_id=tutor_id, parent_id=parent_id, former_ids=former_ids)
         pairs = []
         if tutor_id is not None:
             pairs.append((student_id, tutor_id))

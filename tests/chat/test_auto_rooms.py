@@ -58,8 +58,9 @@ def test_tutor_change_moves_read_access_and_keeps_history():
     link_student(student, tutor=new_tutor)
     rooms_sync_for_student(student)
     assert members(room) == {student.pk: False, enrollment.teacher_id: False, new_tutor.pk: True}
-    # The new tutor has their own direct room with the student; the old one keeps its history.
-    assert ChatRoom.objects.filter(kind=RoomKind.DIRECT).count() == 2
+    # The new tutor takes the direct room with the student over, history and all (tests/chat/test_family_rooms.py).
+    (direct,) = ChatRoom.objects.filter(kind=RoomKind.DIRECT)
+    assert members(direct) == {student.pk: False, new_tutor.pk: False}
 
 
 def test_ended_enrollment_keeps_its_room_and_a_new_teacher_gets_another():

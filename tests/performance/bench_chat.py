@@ -209,7 +209,8 @@ async def main() -> None:
     workdir = tempfile.mkdtemp(prefix="bench-chat-")
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
     data = seed(database_url, members=members, outsiders=20, migrate=True)
-    server = DaphneProcess(database_url, cpu=0)
+    # The idle-socket run holds thousands of sockets for 20 users: lift the per-user cap for it.
+    server = DaphneProcess(database_url, cpu=0, CHAT_MAX_SOCKETS_PER_USER=str(idle_count + 1000))
     print(f"server pid {server.pid} on core 0, clients on core 1; database {database_url.split('@')[-1]}")
     try:
         bench = Bench(server, data)
