@@ -21,6 +21,7 @@ from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Participant
 from chat.throttling import send_allowed
 from chat.tickets import ticket_consume
 from config.exceptions import ApiError
+from config.parsing import BIGINT_MAX
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_BIG = 1009
@@ -45,7 +46,7 @@ class FrameError(Exception):
 
 def _int_field(frame: dict, name: str) -> int:
     value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= BIGINT_MAX:
         raise FrameError(ChatErrorCode.BAD_FRAME, f"`{name}` must be a positive integer.")
     return value
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import ApiError, ErrorCode, error_body
+from config.parsing import DateFilter, IdFilter
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
@@ -41,9 +42,9 @@ logger = logging.getLogger("thebot.invoices")
 
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
-    student = django_filters.NumberFilter(field_name="student_id")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    student = IdFilter(field_name="student_id")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gte")
 
     class Meta:
         model = Invoice
@@ -70,7 +71,7 @@ class InvoiceViewSet(
     ordering_fields = ["created_at", "due_date", "amount", "status"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -179,7 +180,7 @@ class InvoiceViewSet(
         responses=InvoiceSummarySerializer,
         parameters=[
             OpenApiParameter("status", str, many=True, enum=InvoiceStatus.values, description="Any of these."),
-            OpenApiParameter("student", int),
+            OpenApiParameter("student", OpenApiTypes.INT64),
             OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before."),
             OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after."),
         ],
