@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import ApiError, ErrorCode, error_body
-from config.parsing import DateFilter, IdFilter
+from config.parsing import BIGINT_MAX, DateFilter, IdFilter, InvalidInput, parse_int
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
@@ -233,6 +233,14 @@ class PaymentWebhookView(APIView):
         return Response({"status": outcome})
 
 
+def _chat_id(value) -> int | None:
+    """A Telegram chat id (a JSON integer, negative for groups) that a BigIntegerField holds, else None."""
+    try:
+        return parse_int(value, min_value=-BIGINT_MAX, max_value=BIGINT_MAX) if isinstance(value, int) else None
+    except InvalidInput:
+        return None
+
+
 class TelegramWebhookView(APIView):
     """Telegram updates: `/start <code>` binds the chat; the "Seen" button marks an invoice viewed.
 
@@ -268,8 +276,8 @@ class TelegramWebhookView(APIView):
     @staticmethod
     def _message(message: dict) -> dict:
         chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        chat_id, text = chat.get("id"), message.get("text")
-        if not isinstance(chat_id, int) or not isinstance(text, str) or not text.startswith("/start"):
+        chat_id, text = _chat_id(chat.get("id")), message.get("text")
+        if chat_id is None or not isinstance(text, str) or not text.startswith("/start"):
             return {}
         if chat.get("type", "private") != "private":
             # Invoices are personal: an account is bound to a person's private chat, never to a group.
@@ -284,10 +292,10 @@ class TelegramWebhookView(APIView):
     def _callback(callback: dict) -> dict:
         callback_id = callback.get("id")
         data = callback.get("data")
-        chat_id = ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get(
-            "id"
+        chat_id = _chat_id(
+            ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get("id")
         )
-        if not isinstance(callback_id, str) or not isinstance(chat_id, int):
+        if not isinstance(callback_id, str) or chat_id is None:
             return {}
         answer = "Unknown action."
         seen = _SEEN.fullmatch(data) if isinstance(data, str) else None
