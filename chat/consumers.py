@@ -58,6 +58,8 @@ def _str_field(frame: dict, name: str, max_length: int) -> str:
     if len(value) > max_length:
         code = ChatErrorCode.TEXT_TOO_LONG if name == "text" else ChatErrorCode.BAD_FRAME
         raise FrameError(code, f"`{name}` has at most {max_length} characters.")
+    if "\x00" in value:  # PostgreSQL cannot store it; the REST API refuses it too
+        raise FrameError(ChatErrorCode.BAD_FRAME, f"`{name}` must not contain NUL characters.")
     return value
 
 

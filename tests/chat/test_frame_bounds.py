@@ -40,3 +40,21 @@ async def test_ids_above_the_largest_database_id_are_bad_frames(db):
     assert (await next_frame(socket))["type"] == "ack"
     assert await database_sync_to_async(Message.objects.count)() == 1
     await socket.disconnect()
+
+
+async def test_a_nul_character_in_frame_text_is_a_bad_frame(db):
+    """PostgreSQL cannot store NUL in text: refused in the frame, like the REST API refuses it (400)."""
+    teacher, student = await database_sync_to_async(TeacherFactory)(), await database_sync_to_async(StudentFactory)()
+    room = await database_sync_to_async(group_room)(teacher, student)
+    socket = await open_socket(teacher)
+    for frame in (
+        {"type": "message.send", "room": room.pk, "text": "a\x00b", "client_id": "a"},
+        {"type": "message.send", "room": room.pk, "text": "ok", "client_id": "b\x00"},
+    ):
+        await socket.send_to(text_data=json.dumps(frame))
+        answer = await next_frame(socket)
+        assert (answer["type"], answer["code"]) == ("error", "bad_frame"), frame
+    await socket.send_json_to({"type": "ping"})
+    assert await next_frame(socket) == {"type": "pong"}
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await socket.disconnect()
