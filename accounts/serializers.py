@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User, validate_timezone
+from config.parsing import BoundedIntegerField, IdRelatedField
 
 
 def person_name(user: User) -> str:
@@ -132,12 +133,12 @@ class PasswordChangeSerializer(serializers.Serializer):
 class ProfileInputSerializer(serializers.Serializer):
     """Every profile field that exists; the service decides which ones the caller may set."""
 
-    grade = serializers.IntegerField(min_value=1, max_value=12, allow_null=True, required=False)
+    grade = BoundedIntegerField(min_value=1, max_value=12, allow_null=True, required=False)
     goal = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     bio = serializers.CharField(max_length=5000, allow_blank=True, required=False)
-    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
-    tutor = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
-    parent = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    experience_years = BoundedIntegerField(min_value=0, max_value=80, required=False)
+    tutor = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    parent = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
 
 
 class _RejectReadOnlyMixin:

@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("admin/users", views.AdminUserViewSet, basename="admin-users")
 
 urlpatterns = [

@@ -140,6 +140,7 @@ class AdminUserViewSet(
     search_fields = ["email", "first_name", "last_name"]
     ordering_fields = ["id", "email", "last_name", "date_joined"]
     ordering = ["id"]
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return with_profiles(User.objects.all())

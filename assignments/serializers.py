@@ -11,6 +11,7 @@ from accounts.models import Role, User
 from accounts.serializers import PersonSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
+from config.parsing import DateTimeField, IdRelatedField
 from materials.models import Subject
 from materials.serializers import SubjectBriefSerializer
 
@@ -139,12 +140,12 @@ def assignment_serializer_for(user: User) -> type[AssignmentSerializer]:
 class _AssignmentInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
-    due_at = serializers.DateTimeField()
+    due_at = DateTimeField()
     max_score = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_SCORE_LIMIT
     )
     allow_late = serializers.BooleanField(required=False)
-    assigned_to = serializers.PrimaryKeyRelatedField(
+    assigned_to = IdRelatedField(
         many=True, required=False, queryset=User.objects.filter(role=Role.STUDENT), source="students"
     )
 
@@ -152,7 +153,7 @@ class _AssignmentInputSerializer(serializers.Serializer):
 class AssignmentCreateSerializer(_AssignmentInputSerializer):
     """A new assignment, a draft unless `status` is `published`; `assigned_to` empty: the whole class."""
 
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all())
+    subject = IdRelatedField(queryset=Subject.objects.all())
     status = serializers.ChoiceField(
         choices=[AssignmentStatus.DRAFT, AssignmentStatus.PUBLISHED], default=AssignmentStatus.DRAFT
     )

@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from assignments.views import AssignmentViewSet, GradebookView, SubmissionViewSet
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("", AssignmentViewSet, basename="assignment")
 

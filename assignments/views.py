@@ -1,6 +1,7 @@
 """Thin views of assignments: parse, check the role, call one selector or service, render."""
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -39,6 +40,7 @@ from assignments.serializers import (
     assignment_serializer_for,
 )
 from config.exceptions import ErrorCode, NotFound
+from config.parsing import DateTimeFilter, IdField, IdFilter
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials.files import file_response
@@ -46,11 +48,11 @@ from materials.models import Enrollment
 
 
 class AssignmentFilter(django_filters.FilterSet):
-    subject = django_filters.NumberFilter(field_name="subject_id")
-    teacher = django_filters.NumberFilter(field_name="teacher_id")
+    subject = IdFilter(field_name="subject_id")
+    teacher = IdFilter(field_name="teacher_id")
     status = django_filters.ChoiceFilter(choices=AssignmentStatus.choices)
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = DateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = DateTimeFilter(field_name="due_at", lookup_expr="lt")
 
     class Meta:
         model = Assignment
@@ -59,7 +61,7 @@ class AssignmentFilter(django_filters.FilterSet):
 
 class SubmissionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=SubmissionStatus.choices)
-    student = django_filters.NumberFilter(field_name="student_id")
+    student = IdFilter(field_name="student_id")
     is_late = django_filters.BooleanFilter()
 
 
@@ -103,7 +105,7 @@ class AssignmentViewSet(
     search_fields = ["title", "description"]
     ordering_fields = ["due_at", "created_at", "title"]
     ordering = ["due_at", "id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     upload_actions = ("submissions", "attachments")
 
@@ -192,7 +194,7 @@ class AssignmentViewSet(
         responses=SubmissionSerializer(many=True),
         parameters=[
             OpenApiParameter("status", str, enum=SubmissionStatus.values),
-            OpenApiParameter("student", int),
+            OpenApiParameter("student", OpenApiTypes.INT64),
             OpenApiParameter("is_late", bool),
         ],
     )
@@ -257,7 +259,7 @@ class AssignmentViewSet(
     @action(
         detail=True,
         methods=["get", "delete"],
-        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_path="attachments/<id:attachment_id>",
         url_name="attachment",
     )
     def attachment(self, request, pk=None, attachment_id=None):
@@ -278,7 +280,7 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated, IsTeacherToWrite]
     serializer_class = SubmissionDetailSerializer
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -324,7 +326,7 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self._render(submission.pk)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
-    @action(detail=True, methods=["get"], url_path=r"files/(?P<file_id>\d+)", url_name="file")
+    @action(detail=True, methods=["get"], url_path="files/<id:file_id>", url_name="file")
     def file(self, request, pk=None, file_id=None):
         """Download a file of any attempt, for whoever sees the submission."""
         submission = selectors.access_submission(request.user, pk)
@@ -335,8 +337,8 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 class GradebookQuerySerializer(serializers.Serializer):
-    subject = serializers.IntegerField(required=False, min_value=1)
-    student = serializers.IntegerField(required=False, min_value=1)
+    subject = IdField(required=False)
+    student = IdField(required=False)
 
 
 @extend_schema(parameters=[GradebookQuerySerializer])

@@ -23,6 +23,7 @@ from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from chat.throttling import send_allowed, typing_allowed
 from chat.tickets import ticket_consume
 from config.exceptions import ApiError, ErrorCode
+from config.parsing import BIGINT_MAX
 
 logger = logging.getLogger("thebot.chat")
 
@@ -35,8 +36,6 @@ CLOSE_TOO_BIG = 4009
 CLOSE_TOO_MANY_SOCKETS = 4429
 # The largest message (10 000 characters of up to 4 bytes, JSON-escaped) fits; anything bigger is abuse.
 MAX_FRAME_BYTES = 64 * 1024
-# Ids are 64-bit: a larger integer would overflow the database's column type.
-MAX_ID = 2**63 - 1
 
 
 def store_in_pool(function):
@@ -56,7 +55,7 @@ class FrameError(Exception):
 
 def _int_field(frame: dict, name: str) -> int:
     value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= BIGINT_MAX:
         raise FrameError(ChatErrorCode.BAD_FRAME, f"`{name}` must be a positive integer (at most 2**63 - 1).")
     return value
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from accounts.serializers import PersonSerializer
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
+from config.parsing import BIGINT_MAX, BoundedIntegerField, IdField
 from materials.serializers import SubjectBriefSerializer
 
 
@@ -83,9 +84,9 @@ class RoomSerializer(serializers.ModelSerializer):
 
 class RoomCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[RoomKind.DIRECT, RoomKind.GROUP])
-    user = serializers.IntegerField(required=False, min_value=1)
+    user = IdField(required=False)
     name = serializers.CharField(max_length=200, required=False)
-    users = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200)
+    users = serializers.ListField(child=IdField(), required=False, max_length=200)
 
     def validate(self, attrs):
         if attrs["kind"] == RoomKind.DIRECT and "user" not in attrs:
@@ -100,7 +101,7 @@ class RoomCreateSerializer(serializers.Serializer):
 class MessageCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, default="")
     client_id = serializers.CharField(max_length=CLIENT_ID_MAX_LENGTH)
-    reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    reply_to = IdField(required=False, allow_null=True)
     attachment = serializers.FileField(required=False, allow_null=True)
 
 
@@ -109,7 +110,7 @@ class MessageEditSerializer(serializers.Serializer):
 
 
 class ReadMarkerSerializer(serializers.Serializer):
-    message_id = serializers.IntegerField(min_value=1)
+    message_id = IdField()
 
 
 class ReadMarkerResultSerializer(serializers.Serializer):
@@ -118,11 +119,9 @@ class ReadMarkerResultSerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=1)
-    after = serializers.IntegerField(required=False, min_value=0)
-    limit = serializers.IntegerField(
-        required=False, min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT
-    )
+    before = IdField(required=False)
+    after = BoundedIntegerField(required=False, min_value=0, max_value=BIGINT_MAX)
+    limit = BoundedIntegerField(required=False, min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT)
 
 
 class HistoryPageSerializer(serializers.Serializer):

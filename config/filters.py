@@ -4,6 +4,15 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 
+class SearchFilter(filters.SearchFilter):
+    """`?search=words`, as DRF's, but a NUL character (which PostgreSQL cannot hold in a query) is 400 `invalid`."""
+
+    def get_search_terms(self, request):
+        if "\x00" in request.query_params.get(self.search_param, ""):
+            raise ValidationError({self.search_param: ["Null characters are not allowed."]})
+        return super().get_search_terms(request)
+
+
 class OrderingFilter(filters.OrderingFilter):
     """`?ordering=field`, `-field` for descending, several separated by commas, among the view's `ordering_fields`.
 

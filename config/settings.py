@@ -273,7 +273,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "config.filters.SearchFilter",
         "config.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.models.Role",
         **{f"Role{role.capitalize()}Enum": [role] for role in ("student", "teacher", "tutor", "parent", "admin")},
     },
+    # `<id:…>` path segments (config.parsing.IdConverter): a bounded id.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Bounds on input -----------------------------------------------------------------------------------

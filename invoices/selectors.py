@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Role, User
 from config.exceptions import NotFound
+from config.parsing import InvalidInput, parse_id
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
 
 
@@ -28,8 +29,10 @@ def invoices_for_list(user: User) -> QuerySet[Invoice]:
 
 def access_invoice(user: User, invoice_id: int | str) -> Invoice:
     """The invoice if `user` may see it; a foreign invoice is "not found" exactly like a missing one."""
-    valid = str(invoice_id).isascii() and str(invoice_id).isdigit()
-    invoice = invoices_for_list(user).filter(pk=int(invoice_id)).first() if valid else None
+    try:
+        invoice = invoices_for_list(user).filter(pk=parse_id(invoice_id)).first()
+    except InvalidInput:
+        invoice = None
     if invoice is None:
         raise NotFound()
     return invoice

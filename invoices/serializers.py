@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from accounts.serializers import PersonSerializer
+from config.parsing import DateField, IdRelatedField
 from invoices.models import Invoice, InvoiceStatusHistory
 from materials.models import Enrollment
 
@@ -40,13 +41,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class InvoiceCreateSerializer(serializers.Serializer):
     # The service checks that the student is the tutor's (same 400 for "not yours" and "no such student").
-    student = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.STUDENT))
+    student = IdRelatedField(queryset=User.objects.filter(role=Role.STUDENT))
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-    due_date = serializers.DateField()
-    enrollment = serializers.PrimaryKeyRelatedField(
-        queryset=Enrollment.objects.all(), required=False, allow_null=True, default=None
-    )
+    due_date = DateField()
+    enrollment = IdRelatedField(queryset=Enrollment.objects.all(), required=False, allow_null=True, default=None)
 
 
 class InvoiceUpdateSerializer(serializers.Serializer):
@@ -54,8 +53,8 @@ class InvoiceUpdateSerializer(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT, required=False
     )
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    due_date = serializers.DateField(required=False)
-    enrollment = serializers.PrimaryKeyRelatedField(queryset=Enrollment.objects.all(), required=False, allow_null=True)
+    due_date = DateField(required=False)
+    enrollment = IdRelatedField(queryset=Enrollment.objects.all(), required=False, allow_null=True)
 
 
 class InvoiceCancelSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from invoices import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("invoices", views.InvoiceViewSet, basename="invoices")
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import ApiError, ErrorCode, error_body
+from config.parsing import BIGINT_MAX, DateFilter, IdFilter, InvalidInput, parse_int
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
@@ -41,9 +42,9 @@ logger = logging.getLogger("thebot.invoices")
 
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
-    student = django_filters.NumberFilter(field_name="student_id")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    student = IdFilter(field_name="student_id")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gte")
 
     class Meta:
         model = Invoice
@@ -70,7 +71,7 @@ class InvoiceViewSet(
     ordering_fields = ["created_at", "due_date", "amount", "status"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -179,7 +180,7 @@ class InvoiceViewSet(
         responses=InvoiceSummarySerializer,
         parameters=[
             OpenApiParameter("status", str, many=True, enum=InvoiceStatus.values, description="Any of these."),
-            OpenApiParameter("student", int),
+            OpenApiParameter("student", OpenApiTypes.INT64),
             OpenApiParameter("due_before", OpenApiTypes.DATE, description="Due on or before."),
             OpenApiParameter("due_after", OpenApiTypes.DATE, description="Due on or after."),
         ],
@@ -232,6 +233,14 @@ class PaymentWebhookView(APIView):
         return Response({"status": outcome})
 
 
+def _chat_id(value) -> int | None:
+    """A Telegram chat id (a JSON integer, negative for groups) that a BigIntegerField holds, else None."""
+    try:
+        return parse_int(value, min_value=-BIGINT_MAX, max_value=BIGINT_MAX) if isinstance(value, int) else None
+    except InvalidInput:
+        return None
+
+
 class TelegramWebhookView(APIView):
     """Telegram updates: `/start <code>` binds the chat; the "Seen" button marks an invoice viewed.
 
@@ -267,8 +276,8 @@ class TelegramWebhookView(APIView):
     @staticmethod
     def _message(message: dict) -> dict:
         chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        chat_id, text = chat.get("id"), message.get("text")
-        if not isinstance(chat_id, int) or not isinstance(text, str) or not text.startswith("/start"):
+        chat_id, text = _chat_id(chat.get("id")), message.get("text")
+        if chat_id is None or not isinstance(text, str) or not text.startswith("/start"):
             return {}
         if chat.get("type", "private") != "private":
             # Invoices are personal: an account is bound to a person's private chat, never to a group.
@@ -283,10 +292,10 @@ class TelegramWebhookView(APIView):
     def _callback(callback: dict) -> dict:
         callback_id = callback.get("id")
         data = callback.get("data")
-        chat_id = ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get(
-            "id"
+        chat_id = _chat_id(
+            ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get("id")
         )
-        if not isinstance(callback_id, str) or not isinstance(chat_id, int):
+        if not isinstance(callback_id, str) or chat_id is None:
             return {}
         answer = "Unknown action."
         seen = _SEEN.fullmatch(data) if isinstance(data, str) else None

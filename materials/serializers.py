@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
+from config.parsing import BoundedIntegerField, DateField, IdField, IdRelatedField
 from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
 from materials.services import MAX_TIME_SPENT_SECONDS
 
@@ -45,15 +46,15 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
 
 class EnrollmentCreateSerializer(serializers.Serializer):
-    student = serializers.IntegerField(min_value=1, help_text="Id of a student (a tutor: one of theirs).")
-    subject = serializers.IntegerField(min_value=1)
-    teacher = serializers.IntegerField(min_value=1, help_text="Id of a teacher.")
-    started_at = serializers.DateField(required=False, help_text="Defaults to today.")
+    student = IdField(help_text="Id of a student (a tutor: one of theirs).")
+    subject = IdField()
+    teacher = IdField(help_text="Id of a teacher.")
+    started_at = DateField(required=False, help_text="Defaults to today.")
 
 
 class EnrollmentUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(help_text="Only `false`: ends the enrollment. Re-enroll with a POST.")
-    ended_at = serializers.DateField(required=False, help_text="Defaults to today.")
+    ended_at = DateField(required=False, help_text="Defaults to today.")
 
     def validate_is_active(self, value):
         if value:
@@ -157,18 +158,16 @@ class MaterialCreateSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=100_000, allow_blank=True, default="", trim_whitespace=False)
     kind = serializers.ChoiceField(choices=MaterialKind.choices, default=MaterialKind.LESSON)
     status = serializers.ChoiceField(choices=MaterialStatus.choices, default=MaterialStatus.DRAFT)
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all())
+    subject = IdRelatedField(queryset=Subject.objects.all())
     url = serializers.CharField(max_length=2000, allow_blank=True, default="", validators=_http_url)
     file = serializers.FileField(required=False, max_length=255, help_text="multipart/form-data only.")
     assigned_to = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         max_length=MAX_RECIPIENTS,
         default=list,
         help_text="Ids of students enrolled with the author in the subject; empty: all of them.",
     )
-    author = serializers.IntegerField(
-        min_value=1, required=False, help_text="Admins only (required for them): the teacher who authors it."
-    )
+    author = IdField(required=False, help_text="Admins only (required for them): the teacher who authors it.")
 
 
 class MaterialUpdateSerializer(serializers.Serializer):
@@ -177,14 +176,12 @@ class MaterialUpdateSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=100_000, allow_blank=True, required=False, trim_whitespace=False)
     kind = serializers.ChoiceField(choices=MaterialKind.choices, required=False)
     status = serializers.ChoiceField(choices=MaterialStatus.choices, required=False)
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all(), required=False)
+    subject = IdRelatedField(queryset=Subject.objects.all(), required=False)
     url = serializers.CharField(max_length=2000, allow_blank=True, required=False, validators=_http_url)
     file = serializers.FileField(
         required=False, allow_null=True, max_length=255, help_text="A new file replaces the old one; null removes it."
     )
-    assigned_to = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_RECIPIENTS, required=False
-    )
+    assigned_to = serializers.ListField(child=IdField(), max_length=MAX_RECIPIENTS, required=False)
 
     def validate(self, attrs):
         if "author" in self.initial_data:
@@ -193,14 +190,14 @@ class MaterialUpdateSerializer(serializers.Serializer):
 
 
 class ProgressUpdateSerializer(serializers.Serializer):
-    percent = serializers.IntegerField(min_value=0, max_value=100)
-    time_spent_seconds = serializers.IntegerField(
+    percent = BoundedIntegerField(min_value=0, max_value=100)
+    time_spent_seconds = BoundedIntegerField(
         min_value=0, max_value=MAX_TIME_SPENT_SECONDS, required=False, help_text="Total so far, not an increment."
     )
 
 
 class ProgressResetSerializer(serializers.Serializer):
-    student = serializers.IntegerField(min_value=1)
+    student = IdField()
 
 
 class DashboardSubjectSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from accounts.models import Role, User
 from accounts.permissions import IsAdmin
 from accounts.selectors import students_of
 from config.exceptions import ErrorCode, NotFound
+from config.parsing import IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials import selectors, services
@@ -47,7 +48,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     search_fields = ["name", "description"]
     ordering_fields = ["name", "id"]
     ordering = ["name"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return selectors.subjects()
@@ -77,10 +78,10 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 # --- Enrollments ----------------------------------------------------------------------------------------
 class EnrollmentFilter(django_filters.FilterSet):
-    # Plain numbers rather than model choices: no query to validate a filter value.
-    student = django_filters.NumberFilter(field_name="student_id")
-    subject = django_filters.NumberFilter(field_name="subject_id")
-    teacher = django_filters.NumberFilter(field_name="teacher_id")
+    # Bounded ids rather than model choices: no query to validate a filter value.
+    student = IdFilter(field_name="student_id")
+    subject = IdFilter(field_name="subject_id")
+    teacher = IdFilter(field_name="teacher_id")
     is_active = django_filters.BooleanFilter()
 
     class Meta:
@@ -95,7 +96,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = EnrollmentFilter
     ordering_fields = ["created_at", "started_at", "id"]
     ordering = ["-created_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -139,8 +140,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 # --- Materials ------------------------------------------------------------------------------------------
 class MaterialFilter(django_filters.FilterSet):
-    subject = django_filters.NumberFilter(field_name="subject_id")
-    author = django_filters.NumberFilter(field_name="author_id")
+    subject = IdFilter(field_name="subject_id")
+    author = IdFilter(field_name="author_id")
     kind = django_filters.ChoiceFilter(choices=MaterialKind.choices)
     status = django_filters.ChoiceFilter(choices=MaterialStatus.choices)
 
@@ -185,7 +186,7 @@ class MaterialViewSet(
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "updated_at", "title"]
     ordering = ["-created_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
     throttle_scope = "uploads"
 
     def get_queryset(self):
@@ -342,12 +343,12 @@ class ProgressDashboardView(APIView):
 
     def _student(self, request) -> User:
         user = request.user
-        raw = request.query_params.get("student")
-        if user.role == Role.STUDENT and raw in (None, "", str(user.pk)):
+        student_id = query_id(request, "student")
+        if user.role == Role.STUDENT and student_id in (None, user.pk):
             return user
-        if raw is None or not raw.isdigit():
+        if student_id is None:
             raise MaterialError("Name the student.", fields={"student": ["A student id is required."]})
-        student = students_of(user).filter(pk=int(raw)).first()
+        student = students_of(user).filter(pk=student_id).first()
         if student is None:
             raise NotFound()
         return student

@@ -1,16 +1,17 @@
 import django_filters
 
+from config.parsing import DateTimeFilter, IdFilter
 from scheduling.models import Lesson, LessonStatus
 
 
 class LessonFilter(django_filters.FilterSet):
     """`from`/`to` select the lessons overlapping [from, to): those ending after `from` and starting before `to`."""
 
-    to = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt", label="Lessons starting before.")
+    to = DateTimeFilter(field_name="start", lookup_expr="lt", label="Lessons starting before.")
     status = django_filters.MultipleChoiceFilter(choices=LessonStatus.choices)
-    teacher = django_filters.NumberFilter(field_name="teacher_id")
-    student = django_filters.NumberFilter(field_name="student_id")
-    subject = django_filters.NumberFilter(field_name="subject_id")
+    teacher = IdFilter(field_name="teacher_id")
+    student = IdFilter(field_name="student_id")
+    subject = IdFilter(field_name="subject_id")
     series = django_filters.UUIDFilter(field_name="series_id")
 
     class Meta:
@@ -19,6 +20,4 @@ class LessonFilter(django_filters.FilterSet):
 
 
 # `from` is a Python keyword, so it cannot be a class attribute above.
-LessonFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(
-    field_name="end", lookup_expr="gt", label="Lessons ending after."
-)
+LessonFilter.base_filters["from"] = DateTimeFilter(field_name="end", lookup_expr="gt", label="Lessons ending after.")

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
+from config.parsing import BoundedIntegerField, DateTimeField, IdField
 from materials.serializers import SubjectBriefSerializer
 from scheduling.models import Lesson
 
@@ -35,15 +36,15 @@ class LessonSerializer(serializers.ModelSerializer):
 
 
 class LessonCreateSerializer(serializers.Serializer):
-    student = serializers.IntegerField(min_value=1)
-    subject = serializers.IntegerField(min_value=1)
-    teacher = serializers.IntegerField(min_value=1, required=False, help_text="Defaults to the caller for a teacher.")
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    student = IdField()
+    subject = IdField()
+    teacher = IdField(required=False, help_text="Defaults to the caller for a teacher.")
+    start = DateTimeField()
+    end = DateTimeField()
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    repeat_weekly = serializers.IntegerField(
+    repeat_weekly = BoundedIntegerField(
         min_value=2,
         max_value=52,
         required=False,
@@ -54,8 +55,8 @@ class LessonCreateSerializer(serializers.Serializer):
 class LessonUpdateSerializer(serializers.Serializer):
     """Status changes go through their own actions; other fields cannot be changed once scheduled."""
 
-    start = serializers.DateTimeField(required=False)
-    end = serializers.DateTimeField(required=False)
+    start = DateTimeField(required=False)
+    end = DateTimeField(required=False)
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
     meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)

@@ -36,12 +36,18 @@ def weekly_slots(*, start: datetime, end: datetime, count: int, tz: ZoneInfo) ->
     daylight-saving change), each as long as the first. A wall time that does not exist on a day clocks jump
     is read with the offset before the jump, as zoneinfo does."""
     duration = end - start
-    wall = start.astimezone(tz).replace(tzinfo=None)
     slots = []
-    for week in range(count):
-        local = (wall + timedelta(weeks=week)).replace(tzinfo=tz)
-        slot_start = local.astimezone(UTC)
-        slots.append((slot_start, slot_start + duration))
+    try:
+        wall = start.astimezone(tz).replace(tzinfo=None)
+        for week in range(count):
+            local = (wall + timedelta(weeks=week)).replace(tzinfo=tz)
+            slot_start = local.astimezone(UTC)
+            slots.append((slot_start, slot_start + duration))
+    except OverflowError:
+        # Only past the bounds of config.parsing (a start those bounds admit never gets here): no such date.
+        raise SchedulingError(
+            "The series would end after the last date the platform can store.", fields={"start": ["Too late."]}
+        ) from None
     return slots
 
 

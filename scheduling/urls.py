@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from scheduling import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("lessons", views.LessonViewSet, basename="lessons")
 
 urlpatterns = [

@@ -42,7 +42,7 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     search_fields = ["topic"]
     ordering_fields = ["start", "end"]
     ordering = ["start", "id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -51,7 +51,7 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return lessons_visible_to(self.request.user)
 
     def get_object(self):
-        return access_lesson(self.request.user, int(self.kwargs["pk"]))
+        return access_lesson(self.request.user, self.kwargs["pk"])
 
     @extend_schema(
         request=LessonCreateSerializer,

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.parsing import InvalidInput, parse_id
 from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
 from invoices.locks import invoice_for_update, payment_for_update
 from invoices.models import Invoice, InvoiceStatus, Payment, PaymentStatus
@@ -186,6 +187,8 @@ def _local_payment(remote: ProviderPayment) -> Payment | None:
     # The notification may overtake our own storing of the provider's id (see invoice_pay): the metadata we
     # sent, read back from the provider (so not forgeable by the notifier), names our payment.
     ref, invoice_ref = remote.metadata.get("payment_ref"), remote.metadata.get("invoice_id")
-    if not (str(ref).isdigit() and str(invoice_ref).isdigit()):
+    try:
+        ref, invoice_ref = parse_id(ref), parse_id(invoice_ref)
+    except InvalidInput:
         return None
-    return Payment.objects.filter(pk=int(ref), invoice_id=int(invoice_ref), provider_payment_id__isnull=True).first()
+    return Payment.objects.filter(pk=ref, invoice_id=invoice_ref, provider_payment_id__isnull=True).first()
