@@ -27,6 +27,7 @@ from accounts.models import (
     TutorProfile,
     User,
 )
+from config.parsing import InvalidInput, parse_id
 
 admin.site.unregister(Group)
 admin.site.unregister(AuthToken)
@@ -47,9 +48,11 @@ def role_filter(field: str, role: str, title: str | None = None) -> type[admin.S
             value = self.value()
             if value is None:
                 return queryset
-            if not value.isascii() or not value.isdigit():
-                raise IncorrectLookupParameters(f"{field}: not a user id")
-            return queryset.filter(**{f"{field}_id": int(value)})
+            try:
+                user_id = parse_id(value)
+            except InvalidInput:
+                raise IncorrectLookupParameters(f"{field}: not a user id") from None
+            return queryset.filter(**{f"{field}_id": user_id})
 
     RoleFilter.title = title or f"{field.replace('_', ' ')} ({role}s only)"
     RoleFilter.__name__ = RoleFilter.__qualname__ = f"{field.title().replace('_', '')}RoleFilter"
