@@ -58,7 +58,7 @@ class UserRateThrottle(_AtomicRateMixin, throttling.UserRateThrottle):
 
 
 class ScopedRateThrottle(_AtomicRateMixin, throttling.ScopedRateThrottle):
-    """Set `throttle_scope` on a view: password_change, uploads, invoice_send, payments."""
+    """Set `throttle_scope` on a view: password_change, uploads, invoice_send, payments, chat_ticket."""
 
     def allow_request(self, request, view):
         # DRF's ScopedRateThrottle.allow_request, whose counting the mixin replaces: the rate comes from the view.

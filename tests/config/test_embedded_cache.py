@@ -42,6 +42,18 @@ def test_four_hundred_tickets_evict_no_login_counter_ticket_or_presence(api_clie
     assert presence.online_among([victim.pk]) == {victim.pk}
 
 
+def test_a_user_mints_at_most_thirty_tickets_a_minute(embedded_cache):
+    client = client_for(StudentFactory())
+    assert all(client.post(TICKET).status_code == 200 for _ in range(30))
+
+    refused = client.post(TICKET)
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert client_for(StudentFactory()).post(TICKET).status_code == 200  # another user is not affected
+
+
 def test_a_full_cache_drops_expired_entries_before_any_live_one(settings):
     small = {"default": {**settings.EMBEDDED_CACHES["default"], "OPTIONS": {"MAX_ENTRIES": 10}}}
     with override_settings(CACHES=small):
