@@ -12,18 +12,21 @@ class AdminSite(admin.AdminSite):
         if request.method != "POST":
             return super().login(request, extra_context)
         email = request.POST.get("username", "").strip().lower()
-        address = login_throttle.client_address(request)
-        wait = login_throttle.retry_after(email, address)
+        # Counted before the password hash, as the API login does; a failure unless it succeeds.
+        attempt = login_throttle.LoginAttempt(email, login_throttle.client_address(request))
+        wait = attempt.begin()
         if wait is not None:
             response = HttpResponse("Too many failed logins. Try again later.", status=429, content_type="text/plain")
             response["Retry-After"] = str(wait)
             return response
-        response = super().login(request, extra_context)
+        try:
+            response = super().login(request, extra_context)
+        except BaseException:
+            attempt.abandon()
+            raise
         # A successful admin login redirects with a staff user signed in; anything else is a failure.
         if response.status_code == 302 and request.user.is_authenticated and request.user.is_staff:
-            login_throttle.reset_account(email)
-        else:
-            login_throttle.record_failure(email, address)
+            attempt.succeeded()
         return response
 
 

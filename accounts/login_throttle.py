@@ -1,21 +1,34 @@
-"""Failed-login limits, per account and per client address.
+"""Failed-login limits, per account and per client address, counted before the password is checked.
 
 Only failures count, so a school of hundreds behind one address can sign in at once, while guessing one
-account's password stops after a few tries. Windows open at the first failure and live in the shared cache
-(atomic `incr` on Redis, which keeps the key's expiry). The window's start is stored beside the counter and the
-application clock decides when the window is over; the keys' expiry only cleans up (Redis expires keys on its
-own clock, which tests cannot move).
+account's password stops after a few tries. Windows open at the first failure and live in the shared cache.
+
+An attempt first takes a place in both counters (`LoginAttempt.begin`, an atomic increment each, config/counters.py)
+and is refused when either count is then over its limit; only an attempt holding both places goes on to the
+password hash. So however many guesses arrive at once, at most LOGIN_FAILURES_PER_ACCOUNT of them reach the hash
+of one account per window (and LOGIN_FAILURES_PER_ADDRESS from one address), where checking first and counting
+after the hash let every parallel guess through. What happens to the places afterwards:
+
+- a failure keeps them: the place is the failure's count;
+- a success gives the address's place back and clears the account's count (a success forgives the account's
+  failures before it, as it always did); its own place never blocks it, since an attempt is refused only when
+  its count is over the limit, and the count includes itself;
+- a refused attempt gives back what it took (it reached no hash), and so does an attempt that ended in an error.
+
+Hence a right password is refused once the failures fill the account's limit. While a correct login is being
+checked it holds a place like any attempt, so an attempt arriving when every place is taken (by failures and by
+attempts in progress) is refused; a place is held only for the length of one hash.
+
 If the cache is unreachable the limits fail open and the outage is logged (see config/throttling.py).
 """
 
 import hashlib
 import logging
-import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from config import counters
 
 logger = logging.getLogger("thebot.throttling")
 
@@ -25,61 +38,59 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-def _keys(email: str, address: str) -> list[tuple[str, int]]:
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [
-        (f"login-fail:acct:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
-        (f"login-fail:addr:{address}", settings.LOGIN_FAILURES_PER_ADDRESS),
-    ]
+def _account_key(email: str) -> str:
+    return "login:acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
-def retry_after(email: str, address: str) -> int | None:
-    """Seconds to wait when a limit is reached, else None."""
-    try:
-        keys = _keys(email, address)
-        names = [name for key, _ in keys for name in (key, f"{key}:start")]
-        values = cache.get_many(names)
-    except Exception:
-        logger.exception("login throttle cache unavailable; attempt allowed")
-        return None
-    now = time.time()
-    for key, limit in keys:
-        if values.get(key, 0) >= limit:
-            ends = values.get(f"{key}:start", now) + settings.LOGIN_FAILURE_WINDOW_SECONDS
-            if ends > now:
-                return max(1, math.ceil(ends - now))
-    return None
+def _address_key(address: str) -> str:
+    return f"login:addr:{address}"
 
 
-def record_failure(email: str, address: str) -> None:
-    """Count a failure. A window opens at an account's (or address's) first failure and lasts
-    LOGIN_FAILURE_WINDOW_SECONDS, so a burst cannot straddle two aligned windows to get twice the limit."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    now = time.time()
-    try:
-        for key, _ in _keys(email, address):
-            if cache.add(key, 1, window):
-                cache.set(f"{key}:start", now, window)
-                continue
-            started = cache.get(f"{key}:start")
-            if started is not None and started + window <= now:
-                # The window is over by the application's clock (the key may outlive it by a moment on Redis's
-                # own clock): this failure opens the next one.
-                cache.set_many({key: 1, f"{key}:start": now}, window)
-                continue
+class LoginAttempt:
+    """One login attempt's places in the failure counters: `begin()` before the password is checked, then
+    `succeeded()` or `abandon()` (an error, not a wrong password); a failure needs no call."""
+
+    def __init__(self, email: str, address: str):
+        self.email = email
+        self.limits = [
+            (_address_key(address), settings.LOGIN_FAILURES_PER_ADDRESS),
+            (_account_key(email), settings.LOGIN_FAILURES_PER_ACCOUNT),
+        ]
+        self.held: dict[str, counters.Window] = {}
+
+    def begin(self) -> int | None:
+        """Take a place in each counter; the seconds to wait when a limit is reached (nothing is held then),
+        else None: the attempt may check the password."""
+        window_length = settings.LOGIN_FAILURE_WINDOW_SECONDS
+        for key, limit in self.limits:
             try:
-                cache.incr(key)
-            except ValueError:
-                # The window expired between add() and incr(): this failure opens the next one.
-                cache.set_many({key: 1, f"{key}:start": now}, window)
-    except Exception:
-        logger.exception("login throttle cache unavailable; failure not counted")
+                window = counters.hit(key, window_length)
+            except Exception:
+                logger.exception("login throttle cache unavailable; attempt allowed")
+                continue
+            self.held[key] = window
+            if window.count > limit:
+                self.abandon()
+                return window.retry_after()
+        return None
 
+    def succeeded(self) -> None:
+        account = _account_key(self.email)
+        try:
+            for key, window in self.held.items():
+                if key == account:
+                    counters.reset(key)
+                else:
+                    counters.release(key, window.start)
+        except Exception:
+            logger.exception("login throttle cache unavailable")
+        self.held = {}
 
-def reset_account(email: str) -> None:
-    """A successful login clears the account's failures (not the address's)."""
-    try:
-        key = _keys(email, "-")[0][0]
-        cache.delete_many([key, f"{key}:start"])
-    except Exception:
-        logger.exception("login throttle cache unavailable")
+    def abandon(self) -> None:
+        """Give back every place taken: the attempt reached no verdict on the password."""
+        try:
+            for key, window in self.held.items():
+                counters.release(key, window.start)
+        except Exception:
+            logger.exception("login throttle cache unavailable")
+        self.held = {}

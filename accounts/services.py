@@ -188,9 +188,12 @@ def user_reset_password(*, user: User) -> str:
     return password
 
 
-@transaction.atomic
 def password_change(*, user: User, old_password: str, new_password: str, current_token_key: str | None) -> None:
-    """Change the password; every other session of the user is revoked, this one is kept."""
+    """Change the password; every other session of the user is revoked, this one is kept.
+
+    Both hashes (checking the current password, hashing the new one) are computed before the transaction opens:
+    on SQLite a transaction holds the database's write lock from its start, and parallel requests queued behind a
+    hash for its whole duration (up to the lock timeout, then a 500)."""
     if not user.check_password(old_password):
         raise AccountError(
             "The current password is wrong.",
@@ -199,5 +202,6 @@ def password_change(*, user: User, old_password: str, new_password: str, current
         )
     _check_password_strength(new_password, user)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
-    tokens.revoke_all(user, keep=current_token_key)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        tokens.revoke_all(user, keep=current_token_key)

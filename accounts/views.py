@@ -44,24 +44,27 @@ class LoginView(APIView):
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].strip().lower()
         password = serializer.validated_data["password"]
-        address = login_throttle.client_address(request)
-
-        wait = login_throttle.retry_after(email, address)
+        # The attempt is counted before the password hash, and counts as a failure unless it succeeds.
+        attempt = login_throttle.LoginAttempt(email, login_throttle.client_address(request))
+        wait = attempt.begin()
         if wait is not None:
             return Response(
                 error_body("Too many failed logins. Try again later.", "throttled"),
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(wait)},
             )
-        user = authenticate(request, email=email, password=password)
+        try:
+            user = authenticate(request, email=email, password=password)
+        except BaseException:
+            attempt.abandon()
+            raise
         if user is None:
-            login_throttle.record_failure(email, address)
             return Response(
                 error_body("Wrong email or password.", AccountErrorCode.INVALID_CREDENTIALS),
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": WWW_AUTHENTICATE},
             )
-        login_throttle.reset_account(email)
+        attempt.succeeded()
         token, expires_at = tokens.token_issue(user=user, request=request)
         return Response(
             {

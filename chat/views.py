@@ -25,6 +25,7 @@ from chat.serializers import (
 from chat.throttling import send_allowed
 from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
 from config.schema import api_errors
+from config.throttling import ScopedRateThrottle, UserRateThrottle
 from materials.files import file_response
 
 
@@ -161,7 +162,12 @@ class RoomReadView(APIView):
 
 
 class WsTicketView(APIView):
-    """A single-use ticket for `/ws/chat/?ticket=`, valid 60 s (the token never goes into a URL)."""
+    """A single-use ticket for `/ws/chat/?ticket=`, valid 60 s (the token never goes into a URL).
+
+    At most 30 a minute per user (the `chat_ticket` rate), which bounds the tickets a user holds in the cache."""
+
+    throttle_classes = [UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "chat_ticket"
 
     @extend_schema(request=None, responses=TicketSerializer)
     def post(self, request):

@@ -1,5 +1,6 @@
-"""Django's Redis cache with one client, hence one connection pool, per process and location.
+"""The cache backends: Redis with one client per process (production), and the embedded in-process cache.
 
+SharedRedisCache is Django's Redis cache with one client, hence one connection pool, per process and location.
 Django keeps its cache objects in a context-local store: under ASGI every request and every WebSocket consumer
 runs in its own context, so each built its own `RedisCacheClient` and pool and opened its own Redis connection
 (django/django#18459). A WebSocket's context lives as long as the socket, so each open socket held a Redis
@@ -8,9 +9,12 @@ Redis client per socket. Here every cache object of a process shares one client 
 client and redis-py's pool are thread-safe, and the pool reconnects by itself in a forked child.
 """
 
+import pickle
 import threading
+import time
 from typing import ClassVar
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -27,3 +31,48 @@ class SharedRedisCache(RedisCache):
             if client is None:
                 client = self._clients[key] = self._class(self._servers, **self._options)
         return client
+
+
+class LocalCache(LocMemCache):
+    """The embedded mode's in-process cache: Django's LocMemCache that never evicts a live entry to make room.
+
+    Django's LocMemCache, when full (MAX_ENTRIES, 300 by default), drops a third of its entries, oldest-used first,
+    expired or not: minting a few hundred chat tickets pushed failed-login counters, other users' tickets and
+    presence counters out. Here, when full, the expired entries go first (LocMemCache removes an expired entry only
+    when it is read again, so most of a full cache is dead counters); only a cache still full of live entries culls.
+    With the embedded MAX_ENTRIES (config/settings.py) that needs more live entries than one embedded process can
+    create within their lifetimes (docs/security.md, "Limits").
+
+    `window_hit` and `window_release` are the atomic window counters of config/counters.py, under the cache's lock
+    (values are pickled by this process, as LocMemCache's own are).
+    """
+
+    def _cull(self) -> None:
+        now = time.time()
+        expired = [key for key, expiry in self._expire_info.items() if expiry is not None and expiry <= now]
+        for key in expired:
+            self._delete(key)
+        if len(self._cache) >= self._max_entries:
+            super()._cull()
+
+    def window_hit(self, key: str, window: float, now: float) -> tuple[int, float]:
+        key = self.make_and_validate_key(key)
+        with self._lock:
+            current = None if self._has_expired(key) else pickle.loads(self._cache[key])  # noqa: S301 (our own)
+            if current is None or current[1] + window <= now:
+                count, start = 1, now
+                self._set(key, pickle.dumps((count, start), self.pickle_protocol), window)
+            else:
+                count, start = current[0] + 1, current[1]
+                self._cache[key] = pickle.dumps((count, start), self.pickle_protocol)
+                self._cache.move_to_end(key, last=False)
+        return count, start
+
+    def window_release(self, key: str, start: float) -> None:
+        key = self.make_and_validate_key(key)
+        with self._lock:
+            if self._has_expired(key):
+                return
+            count, current_start = pickle.loads(self._cache[key])  # noqa: S301 (our own)
+            if current_start == start and count > 0:
+                self._cache[key] = pickle.dumps((count - 1, start), self.pickle_protocol)

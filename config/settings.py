@@ -194,6 +194,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 # Prefix of every Redis key (cache, throttles, channel layer): lets several deployments share one Redis database.
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "thebot")
+# The embedded mode's in-process cache holds only short-lived security state (throttle and failed-login counters,
+# chat tickets, presence): none of it may be evicted to make room for other entries. Django's LocMemCache held 300
+# entries and dropped a third of them, live or not, when full; config.cache.LocalCache drops expired entries first,
+# and 500 000 live entries (about 150 MB) are more than one embedded process can create within their lifetimes
+# (docs/security.md). Chat tickets are bounded per user (the `chat_ticket` rate below).
+EMBEDDED_CACHES = {"default": {"BACKEND": "config.cache.LocalCache", "OPTIONS": {"MAX_ENTRIES": 500_000}}}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -213,7 +219,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = EMBEDDED_CACHES
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # --- Background jobs -----------------------------------------------------------------------------------
 # One mechanism everywhere: django-tasks with its database backend. Jobs are rows in the main database, so
@@ -287,6 +293,9 @@ REST_FRAMEWORK = {
         "uploads": THROTTLE_UPLOADS,
         "invoice_send": THROTTLE_INVOICE_SEND,
         "payments": THROTTLE_PAYMENTS,
+        # Chat tickets per user: at most twice this many live at once (each lives 60 s), which bounds the
+        # embedded cache's entries per user.
+        "chat_ticket": "30/min",
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
