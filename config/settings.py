@@ -402,20 +402,21 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "config.logging.RequestIdFilter"},
         "client_errors": {"()": "config.logging.ClientErrorLevelFilter"},
+        "secret_paths": {"()": "config.logging.SecretPathFilter"},
     },
     "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
-            "filters": ["request_id", "client_errors"],
+            "filters": ["request_id", "client_errors", "secret_paths"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Each request has one line, from config.middleware (INFO; 503 WARNING; other 5xx ERROR). Django's
         # django.request keeps only the tracebacks of unhandled exceptions (ERROR), not its 4xx warnings.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["secret_paths"]},
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "thebot.requests": {"level": REQUEST_LOG_LEVEL},
