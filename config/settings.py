@@ -428,6 +428,8 @@ CHAT_SEND_PER_SECOND = env_int("CHAT_SEND_PER_SECOND", 20)  # messages per user 
 CHAT_SESSION_CHECK_SECONDS = env_float("CHAT_SESSION_CHECK_SECONDS", 30.0)  # revoked sessions lose their sockets
 CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 10)  # open sockets per user, across processes
 CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2)  # one typing per user and room relayed
+# Bytes of chat attachments one user may send in a day (a window opened by their first attachment), across processes.
+CHAT_ATTACHMENT_BYTES_PER_DAY = env_int("CHAT_ATTACHMENT_BYTES_PER_DAY", 200 * 1024 * 1024)
 
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
