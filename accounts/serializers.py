@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User, validate_timezone
-from config.parsing import BoundedIntegerField, IdRelatedField
+from config.parsing import BoundedIntegerField, IdField, IdRelatedField
 
 
 def person_name(user: User) -> str:
@@ -141,6 +141,14 @@ class ProfileInputSerializer(serializers.Serializer):
     parent = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
 
 
+class OwnProfileInputSerializer(ProfileInputSerializer):
+    """One's own profile: the links (tutor, parent) are never one's own to set, and the service refuses them; they are
+    parsed as ids but not looked up, so an existing and a missing user get the same answer (no probing of ids)."""
+
+    tutor = IdField(allow_null=True, required=False)
+    parent = IdField(allow_null=True, required=False)
+
+
 class _RejectReadOnlyMixin:
     """Refuse, rather than silently ignore, an attempt to write a field that cannot be changed here."""
 
@@ -160,7 +168,7 @@ class MeUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
     last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
-    profile = ProfileInputSerializer(required=False)
+    profile = OwnProfileInputSerializer(required=False)
 
 
 class AdminUserCreateSerializer(serializers.Serializer):

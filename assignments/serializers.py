@@ -8,10 +8,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from accounts.selectors import students_of
 from accounts.serializers import PersonSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
-from config.parsing import DateTimeField, IdRelatedField
+from config.parsing import DateTimeField, IdRelatedField, ScopedIdRelatedField
 from materials.models import Subject
 from materials.serializers import SubjectBriefSerializer
 
@@ -145,8 +146,9 @@ class _AssignmentInputSerializer(serializers.Serializer):
         max_digits=6, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_SCORE_LIMIT
     )
     allow_late = serializers.BooleanField(required=False)
-    assigned_to = IdRelatedField(
-        many=True, required=False, queryset=User.objects.filter(role=Role.STUDENT), source="students"
+    # Resolved among the caller's students only: a foreign id is answered exactly like a missing one.
+    assigned_to = ScopedIdRelatedField(
+        many=True, required=False, queryset=User.objects.filter(role=Role.STUDENT), scope=students_of, source="students"
     )
 
 

@@ -143,7 +143,7 @@ class AssignmentViewSet(
     @extend_schema(request=AssignmentCreateSerializer, responses={201: TeacherAssignmentSerializer})
     @api_errors({400: [AssignmentErrorCode.SCORE_OUT_OF_RANGE, AssignmentErrorCode.INVALID_RECIPIENTS]})
     def create(self, request):
-        serializer = AssignmentCreateSerializer(data=request.data)
+        serializer = AssignmentCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         publish = data.pop("status") == AssignmentStatus.PUBLISHED
@@ -160,7 +160,7 @@ class AssignmentViewSet(
     )
     def partial_update(self, request, pk=None):
         assignment = selectors.access_assignment(request.user, pk)
-        serializer = AssignmentUpdateSerializer(data=request.data, partial=True)
+        serializer = AssignmentUpdateSerializer(data=request.data, partial=True, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.assignment_update(assignment=assignment, by=request.user, data=serializer.validated_data)
         return self._render(assignment.pk)

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,7 +70,15 @@ class RoomDetailView(APIView):
 class RoomMessagesView(APIView):
     """History by message id (`before`, `after`, `limit` ≤ 100; oldest first) and sending."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    # The project's parsers (settings): JSON bounded in depth (config/parsers.py), multipart for attachments.
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST" and self.request.content_type.startswith("multipart/"):
+            # A send with a file (multipart) is an upload like any other: the `uploads` scope.
+            self.throttle_scope = "uploads"
+            throttles.append(ScopedRateThrottle())
+        return throttles
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
     @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})

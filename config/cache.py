@@ -55,24 +55,24 @@ class LocalCache(LocMemCache):
         if len(self._cache) >= self._max_entries:
             super()._cull()
 
-    def window_hit(self, key: str, window: float, now: float) -> tuple[int, float]:
+    def window_hit(self, key: str, window: float, now: float, amount: int = 1) -> tuple[int, float]:
         key = self.make_and_validate_key(key)
         with self._lock:
             current = None if self._has_expired(key) else pickle.loads(self._cache[key])  # noqa: S301 (our own)
             if current is None or current[1] + window <= now:
-                count, start = 1, now
+                count, start = amount, now
                 self._set(key, pickle.dumps((count, start), self.pickle_protocol), window)
             else:
-                count, start = current[0] + 1, current[1]
+                count, start = current[0] + amount, current[1]
                 self._cache[key] = pickle.dumps((count, start), self.pickle_protocol)
                 self._cache.move_to_end(key, last=False)
         return count, start
 
-    def window_release(self, key: str, start: float) -> None:
+    def window_release(self, key: str, start: float, amount: int = 1) -> None:
         key = self.make_and_validate_key(key)
         with self._lock:
             if self._has_expired(key):
                 return
             count, current_start = pickle.loads(self._cache[key])  # noqa: S301 (our own)
-            if current_start == start and count > 0:
-                self._cache[key] = pickle.dumps((count - 1, start), self.pickle_protocol)
+            if current_start == start and count >= amount:
+                self._cache[key] = pickle.dumps((count - amount, start), self.pickle_protocol)

@@ -14,6 +14,7 @@ server's: the key's expiry only collects the garbage.
 - The embedded cache (`config.cache.LocalCache`): the same step under the cache's lock.
 - Any other backend: `add` then `incr` (each atomic), the window start under a second key.
 
+`hit(..., amount=n)` counts n at once (the bytes of a storage quota) and `release(..., amount=n)` gives them back.
 `release(key, start)` gives one hit back to the window that took it (a login attempt that turned out to be no
 failure); `reset(key)` forgets the key. Errors (the cache is down) propagate: the callers fail open and log.
 """
@@ -29,17 +30,17 @@ from django.core.cache.backends.redis import RedisCache
 _HIT = """
 local start = redis.call('HGET', KEYS[1], 's')
 if start and tonumber(start) + tonumber(ARGV[2]) > tonumber(ARGV[1]) then
-  return {redis.call('HINCRBY', KEYS[1], 'n', 1), start}
+  return {redis.call('HINCRBY', KEYS[1], 'n', ARGV[4]), start}
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 's', ARGV[1], 'n', 1)
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'n', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {1, ARGV[1]}
+return {tonumber(ARGV[4]), ARGV[1]}
 """
 
 _RELEASE = """
-if redis.call('HGET', KEYS[1], 's') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'n')) > 0 then
-  return redis.call('HINCRBY', KEYS[1], 'n', -1)
+if redis.call('HGET', KEYS[1], 's') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'n')) >= tonumber(ARGV[2]) then
+  return redis.call('HINCRBY', KEYS[1], 'n', -tonumber(ARGV[2]))
 end
 return -1
 """
@@ -65,38 +66,40 @@ def _redis_client(cache: RedisCache, key: str):
     return cache._cache.get_client(key, write=True)
 
 
-def hit(key: str, window: float, *, now: float | None = None) -> Window:
+def hit(key: str, window: float, *, now: float | None = None, amount: int = 1) -> Window:
+    """Count `amount` more (1: one hit; a number of bytes for a storage quota) and answer the window's total."""
     now = time.time() if now is None else now
     cache = _cache()
     if isinstance(cache, RedisCache):
         made = cache.make_and_validate_key(key)
-        count, start = _redis_client(cache, made).eval(_HIT, 1, made, repr(now), repr(window), math.ceil(window * 1000))
+        ttl_ms = math.ceil(window * 1000)
+        count, start = _redis_client(cache, made).eval(_HIT, 1, made, repr(now), repr(window), ttl_ms, amount)
         return Window(int(count), float(start), window)
     if hasattr(cache, "window_hit"):
-        count, start = cache.window_hit(key, window, now)
+        count, start = cache.window_hit(key, window, now, amount)
         return Window(count, start, window)
     for _ in range(3):
-        if cache.add(key, 1, window):
+        if cache.add(key, amount, window):
             cache.set(f"{key}:start", now, window)
-            return Window(1, now, window)
+            return Window(amount, now, window)
         try:
-            count = cache.incr(key)
+            count = cache.incr(key, amount)
         except ValueError:  # the window ended between add() and incr(): the next add() opens the next one
             continue
         return Window(count, cache.get(f"{key}:start", now), window)
     raise RuntimeError(f"counter {key} could not be counted")
 
 
-def release(key: str, start: float) -> None:
+def release(key: str, start: float, *, amount: int = 1) -> None:
     cache = _cache()
     if isinstance(cache, RedisCache):
         made = cache.make_and_validate_key(key)
-        _redis_client(cache, made).eval(_RELEASE, 1, made, repr(start))
+        _redis_client(cache, made).eval(_RELEASE, 1, made, repr(start), amount)
     elif hasattr(cache, "window_release"):
-        cache.window_release(key, start)
+        cache.window_release(key, start, amount)
     elif cache.get(f"{key}:start") == start:
         with contextlib.suppress(ValueError):  # the window ended meanwhile
-            cache.decr(key)
+            cache.decr(key, amount)
 
 
 def reset(key: str) -> None:

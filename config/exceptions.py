@@ -18,6 +18,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from config.logging import loggable_path
+
 logger = logging.getLogger("thebot.errors")
 
 
@@ -153,10 +155,8 @@ def api_exception_handler(exc, context):
         return Response(error_body(detail, code), status=exc.status_code, headers=headers)
 
     request = context.get("request")
-    logger.exception(
-        "unhandled error",
-        extra={"fields": {"path": getattr(request, "path", None), "method": getattr(request, "method", None)}},
-    )
+    path = loggable_path(request) if request is not None else None
+    logger.exception("unhandled error", extra={"fields": {"path": path, "method": getattr(request, "method", None)}})
     response = Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=500)
     # Logged above with the traceback; stop django.request from logging the same 500 again without it.
     response._has_been_logged = True

@@ -6,10 +6,52 @@ the management commands all log through the `console` handler of settings.LOGGIN
 
 import json
 import logging
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+# Paths that carry a secret: the calendar feed (`/api/scheduling/feed/<secret>.ics`) is opened by its secret alone.
+# Whatever follows the prefix is replaced, also when it does not resolve (a mistyped secret is still one).
+_SECRET_PATHS = ((re.compile(r"^(/api/scheduling/feed/).+$", re.DOTALL), r"\1<redacted>.ics"),)
+# Any other route with a path parameter of one of these names has that segment replaced (future routes included).
+_SECRET_KWARGS = frozenset({"secret", "token", "key", "code", "ticket", "signature"})
+REDACTED = "<redacted>"
+
+
+def loggable_path(request) -> str:
+    """The request's path as it may be written to a log, every secret in it replaced by `<redacted>`. Query strings
+    are never logged (one may carry a WebSocket ticket or another token): only `request.path` is."""
+    path = request.path
+    for pattern, replacement in _SECRET_PATHS:
+        if pattern.match(path):
+            return pattern.sub(replacement, path)
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        for name, value in match.kwargs.items():
+            if name in _SECRET_KWARGS and isinstance(value, str) and value:
+                path = path.replace(value, REDACTED)
+    return path
+
+
+class SecretPathFilter(logging.Filter):
+    """Django's own records about a request (`django.request`'s "Internal Server Error: <path>", `django.security`)
+    name its path: written with `loggable_path` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if not isinstance(path, str):
+            return True
+        safe = loggable_path(request)
+        if safe != path:
+            if isinstance(record.args, tuple):
+                record.args = tuple(safe if arg == path else arg for arg in record.args)
+            if isinstance(record.msg, str):
+                record.msg = record.msg.replace(path, safe)
+        return True
 
 
 class RequestIdFilter(logging.Filter):

@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 
 from config.exceptions import json_error
-from config.logging import request_id_var
+from config.logging import loggable_path, request_id_var
 
 request_logger = logging.getLogger("thebot.requests")
 # A client-supplied id is echoed only when it is short and plain, so it cannot inject into logs or headers.
@@ -57,7 +57,7 @@ class RequestIdMiddleware:
             extra={
                 "fields": {
                     "method": request.method,
-                    "path": request.path,
+                    "path": loggable_path(request),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": getattr(user, "pk", None),

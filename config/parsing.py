@@ -14,8 +14,8 @@ or `²`, spaces, signs, underscores, exponents), and django-filter's `NumberFilt
 - dates: `YYYY-MM-DD` between `DATE_MIN` and `DATE_MAX`.
 
 The adapters for each place: `IdFilter`, `DateTimeFilter`, `DateFilter` (django-filter), `IdField`,
-`IdRelatedField`, `DateTimeField`, `DateField` (serializers), `query_id` (a hand-read query parameter), the `id`
-path converter and `ID_PATH_REGEX` (routers' `lookup_value_regex`).
+`IdRelatedField`, `ScopedIdRelatedField`, `DateTimeField`, `DateField` (serializers), `query_id` (a hand-read query
+parameter), the `id` path converter and `ID_PATH_REGEX` (routers' `lookup_value_regex`).
 """
 
 import datetime as dt
@@ -261,6 +261,28 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         return super().to_internal_value(_to_drf(parse_id, data))
+
+
+class ScopedIdRelatedField(IdRelatedField):
+    """An `IdRelatedField` that finds the object only among those the caller may name: `scope(user)` narrows the
+    `queryset` to them (the serializer's context carries the `request`). A foreign id is then answered exactly like
+    a missing one (the message does not repeat the id), so a write cannot be used to probe which ids exist."""
+
+    default_error_messages = {
+        **IdRelatedField.default_error_messages,
+        "does_not_exist": "Unknown, or not one you may name here.",
+    }
+
+    def __init__(self, *, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            raise RuntimeError(f"{type(self).__name__} needs the request in the serializer's context.")
+        return queryset.filter(pk__in=self.scope(request.user).values("pk"))
 
 
 class DateTimeField(serializers.DateTimeField):

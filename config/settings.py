@@ -402,20 +402,21 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "config.logging.RequestIdFilter"},
         "client_errors": {"()": "config.logging.ClientErrorLevelFilter"},
+        "secret_paths": {"()": "config.logging.SecretPathFilter"},
     },
     "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
-            "filters": ["request_id", "client_errors"],
+            "filters": ["request_id", "client_errors", "secret_paths"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Each request has one line, from config.middleware (INFO; 503 WARNING; other 5xx ERROR). Django's
         # django.request keeps only the tracebacks of unhandled exceptions (ERROR), not its 4xx warnings.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["secret_paths"]},
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "thebot.requests": {"level": REQUEST_LOG_LEVEL},
@@ -427,6 +428,8 @@ CHAT_SEND_PER_SECOND = env_int("CHAT_SEND_PER_SECOND", 20)  # messages per user 
 CHAT_SESSION_CHECK_SECONDS = env_float("CHAT_SESSION_CHECK_SECONDS", 30.0)  # revoked sessions lose their sockets
 CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 10)  # open sockets per user, across processes
 CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2)  # one typing per user and room relayed
+# Bytes of chat attachments one user may send in a day (a window opened by their first attachment), across processes.
+CHAT_ATTACHMENT_BYTES_PER_DAY = env_int("CHAT_ATTACHMENT_BYTES_PER_DAY", 200 * 1024 * 1024)
 
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)

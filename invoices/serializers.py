@@ -3,12 +3,18 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from accounts.selectors import student_ids_of, students_of
 from accounts.serializers import PersonSerializer
-from config.parsing import DateField, IdRelatedField
+from config.parsing import DateField, ScopedIdRelatedField
 from invoices.models import Invoice, InvoiceStatusHistory
 from materials.models import Enrollment
 
 MAX_AMOUNT = Decimal("99999999.99")
+
+
+def _enrollments_of(user: User):
+    """The enrollments of the caller's students: the only ones an invoice of theirs may name."""
+    return Enrollment.objects.filter(student__in=student_ids_of(user))
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -40,12 +46,15 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceCreateSerializer(serializers.Serializer):
-    # The service checks that the student is the tutor's (same 400 for "not yours" and "no such student").
-    student = IdRelatedField(queryset=User.objects.filter(role=Role.STUDENT))
+    # Resolved among the caller's own students and their enrollments only: a foreign id is answered exactly like a
+    # missing one. The service checks again that the student is the tutor's.
+    student = ScopedIdRelatedField(queryset=User.objects.filter(role=Role.STUDENT), scope=students_of)
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     due_date = DateField()
-    enrollment = IdRelatedField(queryset=Enrollment.objects.all(), required=False, allow_null=True, default=None)
+    enrollment = ScopedIdRelatedField(
+        queryset=Enrollment.objects.all(), scope=_enrollments_of, required=False, allow_null=True, default=None
+    )
 
 
 class InvoiceUpdateSerializer(serializers.Serializer):
@@ -54,7 +63,9 @@ class InvoiceUpdateSerializer(serializers.Serializer):
     )
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     due_date = DateField(required=False)
-    enrollment = IdRelatedField(queryset=Enrollment.objects.all(), required=False, allow_null=True)
+    enrollment = ScopedIdRelatedField(
+        queryset=Enrollment.objects.all(), scope=_enrollments_of, required=False, allow_null=True
+    )
 
 
 class InvoiceCancelSerializer(serializers.Serializer):

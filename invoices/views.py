@@ -119,7 +119,7 @@ class InvoiceViewSet(
         }
     )
     def create(self, request):
-        serializer = InvoiceCreateSerializer(data=request.data)
+        serializer = InvoiceCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         invoice = services.invoice_create(tutor=request.user, **serializer.validated_data)
         return Response(InvoiceSerializer(self._invoice(invoice.pk)).data, status=status.HTTP_201_CREATED)
@@ -134,7 +134,7 @@ class InvoiceViewSet(
     )
     def partial_update(self, request, pk=None):
         invoice = self._invoice(pk)
-        serializer = InvoiceUpdateSerializer(data=request.data, partial=True)
+        serializer = InvoiceUpdateSerializer(data=request.data, partial=True, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.invoice_update(invoice_id=invoice.pk, by=request.user, data=serializer.validated_data)
         return Response(InvoiceSerializer(self._invoice(pk)).data)

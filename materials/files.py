@@ -1,13 +1,19 @@
 """Private uploaded files, shared by materials, assignments and chat.
 
 An upload is accepted only when its size is within `UPLOAD_MAX_FILE_SIZE` (413 beyond) and its type, decided by
-its content (libmagic), is on the allow-list and agrees with its extension. It is stored under a generated name
+its content (libmagic), is on the allow-list and agrees with its extension. A `.docx`, `.xlsx` or `.pptx` must
+also be a real Office Open XML package (libmagic may only say "zip" or nothing at all of such files): `zipfile` opens
+it, `[Content_Types].xml` declares the main part of that kind and the part's folder (`word/`, `xl/`, `ppt/`) is
+there; nothing is extracted, only the central directory and at most 1 MiB of `[Content_Types].xml` are read, and
+the declared sizes and entry count are bounded (no zip bomb passes as a document). It is stored under a generated name
 outside any public path, and served only by a view that has checked access, through `file_response`.
 """
 
 import mimetypes
 import os
 import uuid
+import zipfile
+import zlib
 from enum import StrEnum
 from pathlib import PurePath
 
@@ -61,8 +67,61 @@ ALLOWED_TYPES: dict[str, set[str]] = {
 OFFICE_XML_EXTENSIONS = {".docx", ".xlsx", ".pptx"}
 
 
+# Per extension: the folder of the main part and the content type `[Content_Types].xml` declares for it.
+OFFICE_XML_MAIN_PARTS: dict[str, tuple[str, bytes]] = {
+    ".docx": ("word/", b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    ".xlsx": ("xl/", b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+    ".pptx": ("ppt/", b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
+}
+OFFICE_XML_MAX_ENTRIES = 10_000
+OFFICE_XML_MAX_UNCOMPRESSED = 256 * 1024 * 1024  # declared total of all parts
+OFFICE_XML_MAX_CONTENT_TYPES = 1024 * 1024  # `[Content_Types].xml`, the one part that is read
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    NotImplementedError,
+    zlib.error,
+)
+
+
 class UploadRejected(ApiError):
     pass
+
+
+def _office_xml_problem(upload: UploadedFile, extension: str) -> str | None:
+    """Why the upload is not a real Office Open XML package of its extension's kind, or None when it is."""
+    folder, main_type = OFFICE_XML_MAIN_PARTS[extension]
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            entries = archive.infolist()
+            if len(entries) > OFFICE_XML_MAX_ENTRIES:
+                return "too many parts"
+            if sum(entry.file_size for entry in entries) > OFFICE_XML_MAX_UNCOMPRESSED:
+                return "its parts are too large once uncompressed"
+            names = {entry.filename: entry for entry in entries}
+            content_types = names.get("[Content_Types].xml")
+            if content_types is None:
+                return "no [Content_Types].xml"
+            if content_types.flag_bits & 0x1:
+                return "encrypted"
+            if content_types.file_size > OFFICE_XML_MAX_CONTENT_TYPES:
+                return "[Content_Types].xml is too large"
+            if not any(name.startswith(folder) for name in names):
+                return f"no {folder} part"
+            with archive.open(content_types) as part:
+                declared = part.read(OFFICE_XML_MAX_CONTENT_TYPES + 1)
+            if len(declared) > OFFICE_XML_MAX_CONTENT_TYPES or main_type not in declared:
+                return f"no {folder} main part declared"
+    except _ZIP_ERRORS:
+        return "not a readable zip package"
+    finally:
+        upload.seek(0)
+    return None
 
 
 def detect_type(upload: UploadedFile) -> str:
@@ -100,6 +159,14 @@ def check_upload(upload: UploadedFile, *, field: str = "file") -> str:
             FileErrorCode.FILE_EXTENSION_MISMATCH,
             fields={field: [f"Content is {content_type}; expected one of {sorted(allowed_extensions)}."]},
         )
+    if extension in OFFICE_XML_EXTENSIONS:
+        problem = _office_xml_problem(upload, extension)
+        if problem is not None:
+            raise UploadRejected(
+                f"The file is not a valid {extension} document.",
+                FileErrorCode.FILE_TYPE_NOT_ALLOWED,
+                fields={field: [f"Not an Office Open XML {extension} package: {problem}."]},
+            )
     return content_type
 
 

@@ -21,7 +21,7 @@ from materials.models import Enrollment, Subject
 from scheduling.errors import SchedulingConflict, SchedulingError, SchedulingErrorCode, SchedulingForbidden
 from scheduling.locks import lesson_for_update, timetables_locked
 from scheduling.models import STUDENT_OVERLAP_CONSTRAINT, TEACHER_OVERLAP_CONSTRAINT, Lesson, LessonStatus
-from scheduling.selectors import overlapping_lessons
+from scheduling.selectors import lessons_visible_to, overlapping_lessons
 
 MIN_DURATION = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=4)
@@ -74,25 +74,36 @@ def _iso(value: datetime) -> str:
     return DateTimeField().to_representation(value)
 
 
-def _conflict_error(slots: list[Slot], conflicts: list[Lesson], tz: ZoneInfo) -> SchedulingConflict:
-    items = []
+def _conflict_error(slots: list[Slot], conflicts: list[Lesson], tz: ZoneInfo, actor: User) -> SchedulingConflict:
+    """The 409 for overlapping `slots`, telling `actor` nothing about lessons they may not see.
+
+    A lesson the actor may see (`lessons_visible_to`: their own, their students') is named in full. A lesson they may
+    not see (the teacher's lesson with another family, the student's lesson with another teacher) is reported only as
+    a conflict at the requested time, with `lesson: null`; and only the first such slot is reported, so a weekly
+    series tells no more about others' timetables than a single booking would (no year of someone's week mapped
+    through one request)."""
+    ids = {lesson.pk for lesson in conflicts}
+    visible = ids if actor.is_admin else set(lessons_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    items, hidden_reported = [], False
     for start, end in slots:
-        for lesson in conflicts:
-            if lesson.start < end and lesson.end > start:
+        overlapping = [lesson for lesson in conflicts if lesson.start < end and lesson.end > start]
+        slot = {"date": start.astimezone(tz).date().isoformat(), "start": _iso(start), "end": _iso(end)}
+        for lesson in overlapping:
+            if lesson.pk in visible:
                 items.append(
-                    {
-                        "date": start.astimezone(tz).date().isoformat(),
-                        "start": _iso(start),
-                        "end": _iso(end),
-                        "lesson": {"id": lesson.pk, "start": _iso(lesson.start), "end": _iso(lesson.end)},
-                    }
+                    {**slot, "lesson": {"id": lesson.pk, "start": _iso(lesson.start), "end": _iso(lesson.end)}}
                 )
+        if not hidden_reported and any(lesson.pk not in visible for lesson in overlapping):
+            items.append({**slot, "lesson": None})
+            hidden_reported = True
     first = items[0]["lesson"]
-    if len(slots) == 1:
-        detail = f"The time overlaps lesson {first['id']} ({first['start']} to {first['end']})."
-    else:
+    if len(slots) > 1:
         dates = ", ".join(sorted({item["date"] for item in items}))
         detail = f"Nothing was scheduled: lessons on {dates} overlap existing lessons."
+    elif first is not None:
+        detail = f"The time overlaps lesson {first['id']} ({first['start']} to {first['end']})."
+    else:
+        detail = "The time overlaps another lesson of the teacher or the student."
     return SchedulingConflict(detail, SchedulingErrorCode.LESSON_CONFLICT, extra={"conflicts": items})
 
 
@@ -102,7 +113,13 @@ def _is_overlap_violation(error: IntegrityError) -> bool:
 
 
 def _write_without_overlap(
-    *, teacher: User, student_id: int, slots: list[Slot], exclude_pk: int | None, write: Callable[[], object]
+    *,
+    actor: User,
+    teacher: User,
+    student_id: int,
+    slots: list[Slot],
+    exclude_pk: int | None,
+    write: Callable[[], object],
 ):
     """Check the slots against the scheduled lessons of the teacher and the student, then `write`, in one
     transaction; any overlap, found by the check or by the database, is a 409 listing every conflict."""
@@ -114,7 +131,7 @@ def _write_without_overlap(
                 teacher_id=teacher.pk, student_id=student_id, slots=slots, exclude_pk=exclude_pk
             )
             if conflicts:
-                raise _conflict_error(slots, conflicts, tz)
+                raise _conflict_error(slots, conflicts, tz, actor)
             return write()
     except IntegrityError as error:
         if not _is_overlap_violation(error):
@@ -125,7 +142,7 @@ def _write_without_overlap(
         )
         if not conflicts:
             raise
-        raise _conflict_error(slots, conflicts, tz) from error
+        raise _conflict_error(slots, conflicts, tz, actor) from error
 
 
 def _resolve_participants(*, actor: User, student_id: int, teacher_id: int | None, subject_id: int):
@@ -212,6 +229,7 @@ def lesson_schedule(
     ]
 
     return _write_without_overlap(
+        actor=actor,
         teacher=teacher,
         student_id=student.pk,
         slots=slots,
@@ -256,6 +274,7 @@ def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
             lesson.save()
             return lesson
         return _write_without_overlap(
+            actor=actor,
             teacher=lesson.teacher,
             student_id=lesson.student_id,
             slots=[(start, end)],

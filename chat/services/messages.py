@@ -12,6 +12,7 @@ from chat.events import event_text, message_event_text, room_event_on_commit
 from chat.locks import membership_locking_room, rooms_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import membership, subject_room_key
+from chat.throttling import attachment_bytes_give_back, attachment_bytes_take
 from materials.files import check_upload, delete_file_on_commit
 
 
@@ -63,8 +64,22 @@ def message_post(
     (ids within a room are then handed out in commit order, chat/locks.py); a repeated `client_id` is caught by
     its unique constraint rather than looked up before every insert."""
     _text_check(text, required=attachment is None)
+    quota = None
     if attachment is not None:
         check_upload(attachment, field="attachment")
+        quota = attachment_bytes_take(sender.pk, attachment.size)
+    try:
+        message, created = _message_store(sender, room_id, text, client_id, reply_to_id, attachment)
+    except BaseException:
+        if attachment is not None:
+            attachment_bytes_give_back(sender.pk, quota, attachment.size)
+        raise
+    if not created and attachment is not None:
+        attachment_bytes_give_back(sender.pk, quota, attachment.size)  # a repeated send stored nothing new
+    return message, created
+
+
+def _message_store(sender, room_id, text, client_id, reply_to_id, attachment) -> tuple[Message, bool]:
     try:
         with transaction.atomic():
             read_only = membership_locking_room(room_id, sender.pk)

@@ -24,8 +24,21 @@ def django_boom(request):
     raise BoomError(SECRET_IN_TRACEBACK)
 
 
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def drf_boom_with_secret(request, secret):
+    raise BoomError(SECRET_IN_TRACEBACK)
+
+
+def django_boom_with_token(request, token):
+    raise BoomError(SECRET_IN_TRACEBACK)
+
+
 urlpatterns = [
     path("api/test-boom/drf/", drf_boom),
     path("api/test-boom/django/", django_boom),
+    # Routes carrying a secret in their path, as the calendar feed does: logged with it redacted.
+    path("api/test-boom/drf/<str:secret>/", drf_boom_with_secret),
+    path("api/test-boom/django/<str:token>/", django_boom_with_token),
     path("", include("config.urls")),
 ]

@@ -111,10 +111,13 @@ def test_create_for_a_student_without_parent_is_400(make_client, tutor):
     assert response.json()["code"] == "student_has_no_parent"
 
 
-def test_create_for_someone_elses_student_is_400(make_client, tutor):
+def test_create_for_someone_elses_student_is_400_like_a_missing_one(make_client, tutor):
     student = link_student(StudentFactory(), parent=ParentFactory())
-    response = make_client(tutor).post("/api/invoices/", {"student": student.pk, "amount": "10", "due_date": _due()})
-    assert (response.status_code, response.json()["code"]) == (400, "not_your_student")
+    client = make_client(tutor)
+    response = client.post("/api/invoices/", {"student": student.pk, "amount": "10", "due_date": _due()})
+    missing = client.post("/api/invoices/", {"student": 2**62, "amount": "10", "due_date": _due()})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert response.json() == missing.json()
 
 
 def test_patch_only_while_draft(make_client):
