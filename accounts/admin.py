@@ -59,6 +59,17 @@ def role_filter(field: str, role: str, title: str | None = None) -> type[admin.S
     return RoleFilter
 
 
+class ViewOnlyMixin:
+    """A page to look rows up, not to write them: no adding, no editing (deleting stays the admin class's choice).
+    For records written by the services (histories, reminders, messages) and for secrets' metadata."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class RoleUsersMixin:
     """For ModelAdmins and inlines: the user foreign keys named in `user_field_roles` offer (and accept) users of
     their role only, in selects, raw-id fields and autocompletes (see `UserAdmin.get_search_results`)."""
@@ -283,7 +294,7 @@ class TokenStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuthToken)
-class SignInTokenAdmin(admin.ModelAdmin):
+class SignInTokenAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Sign-in sessions (knox tokens), read-only. The token's digest is its primary key, so rows link to no
     page and carry no checkbox: neither the digest nor any part of the token appears. Revoke with logout-all,
     a password reset or deactivation (API), which also close chat sockets."""
@@ -300,12 +311,6 @@ class SignInTokenAdmin(admin.ModelAdmin):
 
     fields = ["user", "created", "expiry"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

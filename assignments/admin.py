@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin import RoleUsersMixin, role_filter
+from accounts.admin import RoleUsersMixin, ViewOnlyMixin, role_filter
 from accounts.models import Role
 from assignments.models import (
     Assignment,
@@ -124,7 +124,7 @@ class SubmissionFileAdmin(admin.ModelAdmin):
 
 
 @admin.register(GradeHistory)
-class GradeHistoryAdmin(admin.ModelAdmin):
+class GradeHistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Every grade and return, as `assignments.events` wrote it: read-only."""
 
     list_display = ["id", "submission", "attempt", "action", "score", "max_score", "by", "at"]
@@ -139,12 +139,6 @@ class GradeHistoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by", *(f"submission__{join}" for join in SUBMISSION_JOINS))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

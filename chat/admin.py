@@ -3,7 +3,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import Truncator
 
-from accounts.admin import UnlabelledRawIdMixin
+from accounts.admin import UnlabelledRawIdMixin, ViewOnlyMixin
 from chat.models import ChatRoom, Message, Participant
 
 
@@ -76,7 +76,7 @@ class ChatRoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Read-only: messages are written, edited and deleted by their senders through the API and WebSocket."""
 
     list_display = ["id", "room", "sender", "short_text", "created_at", "edited_at", "deleted_at"]
@@ -113,9 +113,3 @@ class MessageAdmin(admin.ModelAdmin):
             return "-"
         author = reply_to.sender.full_name if reply_to.sender_id else "System"
         return f"#{reply_to.pk} {author}: {Truncator(reply_to.text).chars(80)}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

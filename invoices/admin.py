@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from accounts.admin import role_filter
+from accounts.admin import ViewOnlyMixin, role_filter
 from accounts.models import Role
 from config.exceptions import ApiError
 from invoices import services
@@ -120,7 +120,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(InvoiceStatusHistory)
-class InvoiceStatusHistoryAdmin(admin.ModelAdmin):
+class InvoiceStatusHistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Every status change of every invoice, as the services wrote it: read-only."""
 
     list_display = ["id", "invoice", "old_status", "new_status", "changed_by", "changed_at", "reason"]
@@ -135,12 +135,6 @@ class InvoiceStatusHistoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("invoice", "changed_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -162,7 +156,7 @@ class LinkCodeStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(TelegramLinkCode)
-class TelegramLinkCodeAdmin(admin.ModelAdmin):
+class TelegramLinkCodeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Open Telegram deep links (who asked, until when). Only the code's SHA-256 is stored, and it is not shown;
     deleting a row cancels that link."""
 
@@ -177,9 +171,3 @@ class TelegramLinkCodeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

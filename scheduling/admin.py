@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from accounts.admin import RoleUsersMixin, role_filter
+from accounts.admin import RoleUsersMixin, ViewOnlyMixin, role_filter
 from accounts.models import Role
 from scheduling.models import CalendarFeed, Lesson, LessonReminder, LessonStatus
 from scheduling.selectors import overlapping_lessons
@@ -76,7 +76,7 @@ class LessonAdmin(RoleUsersMixin, admin.ModelAdmin):
 
 
 @admin.register(LessonReminder)
-class LessonReminderAdmin(admin.ModelAdmin):
+class LessonReminderAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The record of reminders sent (or skipped), written by the reminder job: read-only."""
 
     list_display = ["id", "lesson", "user", "lesson_start", "created_at", "sent_at", "skipped_at"]
@@ -91,15 +91,9 @@ class LessonReminderAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", *(f"lesson__{join}" for join in LESSON_JOINS))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Whose calendar feed exists and when it was rotated. Read-only: the secret URL is derived from the nonce
     and SECRET_KEY and only its hash is stored, so neither is shown; deleting a row turns the feed off (its
     owner gets a new URL from `GET /api/scheduling/calendar/`)."""
@@ -115,9 +109,3 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
