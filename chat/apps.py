@@ -7,7 +7,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from assignments.signals import assignment_published
-        from chat import receivers
+        from chat import layer, presence, receivers, sessions
 
         post_save.connect(
             receivers.enrollment_saved, sender="materials.Enrollment", dispatch_uid="chat_rooms_on_enrollment"
@@ -16,3 +16,6 @@ class ChatConfig(AppConfig):
             receivers.student_profile_saved, sender="accounts.StudentProfile", dispatch_uid="chat_rooms_on_student"
         )
         assignment_published.connect(receivers.assignment_published, dispatch_uid="chat_assignment_published")
+        # After a Redis outage: leases back first (Redis may have lost them), then every socket resyncs.
+        layer.on_restored(presence.renew_now)
+        layer.on_restored(sessions.resync_all)

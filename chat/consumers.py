@@ -10,11 +10,9 @@ import json
 import logging
 from urllib.parse import parse_qs
 
-from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from chat import presence, selectors, services, sessions
 from chat.errors import ChatErrorCode
@@ -94,13 +92,14 @@ def _echoable_client_id(client_id) -> str | None:
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
-    user_id: int | None = None  # set once the socket counted itself in presence: cleanup is then due
+    user_id: int | None = None  # set once the socket holds a presence lease: cleanup is then due
+    socket_id = ""  # its lease's id (chat/presence.py)
     room_ids: set[int] = set()
     _cleaned_up = False
 
     async def __call__(self, scope, receive, send):
         """Whatever ends the consumer (a disconnect, an exception, a cancellation by the server), the socket's
-        presence is decremented and its groups are left."""
+        presence lease is given back and its groups are left."""
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -116,10 +115,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED if opened is None else CLOSE_TOO_MANY_SOCKETS)
             return
-        self.user, came_online, co_members, online, room_ids, token_digest = opened
+        self.user, self.socket_id, came_online, co_members, online, room_ids, token_digest = opened
         self.user_id = self.user.pk
         self.room_ids = set(room_ids)
         sessions.register(self, self.user_id, token_digest)
+        presence.keep_alive()
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await asyncio.gather(*(self.channel_layer.group_add(room_group(pk), self.channel_name) for pk in room_ids))
         await self.accept()
@@ -136,33 +136,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = sessions.session_user(user_id, token_digest)  # None also when the session was revoked meanwhile
         if user is None:
             return None
-        sockets = presence.presence_connect(user.pk)
+        socket_id = presence.new_socket_id()
+        admitted, came_online = presence.presence_connect(user.pk, socket_id)
+        if not admitted:  # the cap counts live leases: nothing was taken, nothing to give back
+            return CLOSE_TOO_MANY_SOCKETS
         try:
-            if sockets > settings.CHAT_MAX_SOCKETS_PER_USER:
-                self._uncount(user.pk)
-                return CLOSE_TOO_MANY_SOCKETS
             co_members = selectors.co_member_ids(user.pk)
             online = presence.online_among(co_members) if co_members else set()
-            return user, sockets == 1, co_members, online, selectors.room_ids_of(user.pk), token_digest
+            return user, socket_id, came_online, co_members, online, selectors.room_ids_of(user.pk), token_digest
         except BaseException:
-            presence.presence_disconnect(user.pk)
+            presence.presence_disconnect(user.pk, socket_id)
             raise
-
-    @staticmethod
-    def _uncount(user_id: int) -> None:
-        """Take back the count of a refused socket. If the user's other sockets closed meanwhile, this was the
-        last count: tell the others they are offline (nobody else will)."""
-        if presence.presence_disconnect(user_id):
-            co_members = selectors.co_member_ids(user_id)
-            if co_members:
-                async_to_sync(deliver_to_users)(co_members, event_text("presence", user=user_id, online=False))
 
     async def disconnect(self, code):
         await self._cleanup()
 
     async def _cleanup(self) -> None:
-        """Run once per counted socket: forget the session, leave every group, count the socket out of presence
-        (each step even when the one before failed), then tell the others if the user went offline."""
+        """Run once per socket holding a lease: forget the session, leave every group, give the lease back (each
+        step even when the one before failed), then tell the others if the user went offline."""
         if self.user_id is None or self._cleaned_up:
             return
         self._cleaned_up = True
@@ -182,7 +173,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await deliver_to_users(co_members, event_text("presence", user=self.user_id, online=False))
 
     def _close(self):
-        went_offline = presence.presence_disconnect(self.user_id)
+        went_offline = presence.presence_disconnect(self.user_id, self.socket_id)
         return went_offline, selectors.co_member_ids(self.user_id) if went_offline else []
 
     async def dispatch(self, message):
@@ -205,6 +196,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_typing(self, event):
         if event["user"] != self.user_id and event.get("room") in self.room_ids:
             await self.send(text_data=event["text"])
+
+    async def rooms_follow(self, room_ids: set[int]) -> None:
+        """Join the groups of rooms the user is now in, leave the others (after a resync: membership events may
+        have been lost)."""
+        joined, left = room_ids - self.room_ids, self.room_ids - room_ids
+        self.room_ids = set(room_ids)
+        await asyncio.gather(*(self.channel_layer.group_add(room_group(pk), self.channel_name) for pk in joined))
+        await asyncio.gather(*(self.channel_layer.group_discard(room_group(pk), self.channel_name) for pk in left))
 
     async def chat_membership(self, event):
         """The user joined or left a room: follow its group."""

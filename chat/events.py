@@ -11,16 +11,25 @@ capacity (lost deliveries) and capped throughput near 50 deliveries/s per proces
 Every event is JSON text built once by its producer; consumers forward it as-is, so a delivery costs no
 serialization. The layer is at-most-once: everything that matters is in the database with an id, and
 clients resynchronize by id.
+
+A write that committed is done whatever happens to its event: a publish that fails (Redis down, or slower than
+`PUBLISH_TIMEOUT_SECONDS`) is logged, never raised into the request, and the room's sockets are sent a `resync`
+frame as soon as publishing works again (`_resync_rooms`); sockets whose subscriptions were lost are told by the
+channel layer itself (chat/layer.py, chat/sessions.py `resync_all`).
 """
 
 import asyncio
 import functools
 import json
+import logging
+import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger("thebot.chat")
 
 # Group message types; the consumer's handlers are named after them (`chat_event`, `chat_typing`, ...).
 RELAY_TYPE = "chat.event"
@@ -79,10 +88,70 @@ async def deliver_to_users(user_ids: Iterable[int], text: str) -> None:
     await asyncio.gather(*(layer.group_send(user_group(user_id), message) for user_id in set(user_ids)))
 
 
+# A publish that takes longer (Redis paused, or unreachable without a refusal) is given up: the write stands.
+PUBLISH_TIMEOUT_SECONDS = 2.0
+# Seconds between attempts to tell the rooms whose events could not be published to resync.
+RESYNC_RETRY_SECONDS = 0.5
+RESYNC_TEXT = '{"type":"resync"}'
+
+_missed_rooms: set[int] = set()  # rooms an event of which could not be published, not yet told to resync
+_missed_lock = threading.Lock()
+_resync_task: asyncio.Task | None = None
+
+
 def room_event_on_commit(room_id: int, text: str) -> None:
     """Send a room event once the current transaction has committed. Blocking until the layer has taken it
-    keeps one sender's events in order for every receiver."""
-    transaction.on_commit(lambda: async_to_sync(deliver_to_room)(room_id, text))
+    keeps one sender's events in order for every receiver. A failure is logged and answered by a `resync` to the
+    room later; it never fails the request (the write has committed)."""
+    transaction.on_commit(lambda: _publish_after_commit(room_id, text))
+
+
+def _publish_after_commit(room_id: int, text: str) -> None:
+    try:
+        async_to_sync(_deliver_bounded)(room_id, text)
+    except Exception:
+        logger.warning(
+            "chat: an event could not be published; the room will be told to resync",
+            exc_info=True,
+            extra={"fields": {"room_id": room_id}},
+        )
+        with _missed_lock:
+            _missed_rooms.add(room_id)
+        try:
+            async_to_sync(_resync_rooms_soon)()
+        except Exception:
+            logger.exception("chat: the room resync could not be scheduled")
+
+
+async def _deliver_bounded(room_id: int, text: str) -> None:
+    async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+        await deliver_to_room(room_id, text)
+
+
+async def _resync_rooms_soon() -> None:
+    """One task per event loop retries until every missed room was told (in a server that is the process's
+    loop; a temporary loop of a script or test cancels it when it ends)."""
+    global _resync_task
+    loop = asyncio.get_running_loop()
+    if _resync_task is None or _resync_task.done() or _resync_task.get_loop() is not loop:
+        _resync_task = loop.create_task(_resync_rooms())
+
+
+async def _resync_rooms() -> None:
+    while True:
+        await asyncio.sleep(RESYNC_RETRY_SECONDS)
+        with _missed_lock:
+            rooms = sorted(_missed_rooms)
+        if not rooms:
+            return
+        for room_id in rooms:
+            try:
+                async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                    await deliver_to_room(room_id, event_text("resync", room=room_id))
+            except Exception:  # noqa: BLE001 (still failing: logged when it failed first; try again later)
+                break
+            with _missed_lock:
+                _missed_rooms.discard(room_id)
 
 
 async def _membership_send(user_ids: list[int], room_id: int, joined: bool) -> None:
@@ -95,4 +164,18 @@ def membership_on_commit(user_ids: Iterable[int], room_id: int, *, joined: bool)
     """Tell the users' open sockets to join (or leave) the room's group after commit."""
     recipients = list(user_ids)
     if recipients:
-        transaction.on_commit(lambda: async_to_sync(_membership_send)(recipients, room_id, joined))
+        transaction.on_commit(lambda: _membership_after_commit(recipients, room_id, joined))
+
+
+def _membership_after_commit(recipients: list[int], room_id: int, joined: bool) -> None:
+    """Like a room event, a membership event that cannot be published never fails the committed write: the
+    sockets follow the change when they reconnect (and on every `resync`, chat/sessions.py)."""
+    try:
+        async_to_sync(_membership_send_bounded)(recipients, room_id, joined)
+    except Exception:
+        logger.warning("chat: a membership event could not be published", exc_info=True)
+
+
+async def _membership_send_bounded(recipients: list[int], room_id: int, joined: bool) -> None:
+    async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+        await _membership_send(recipients, room_id, joined)

@@ -7,10 +7,15 @@ was revoked (logout, logout-all, password change, reset, the admin) or has expir
 deactivated. Polling rather than events: a revocation can come from any code path or straight from the
 database, and the channel layer is at most once; checking every socket of a process costs one indexed query.
 The task runs only while the process has sockets open.
+
+The same registry serves `resync_all`: when the channel layer's subscriptions of this process were lost and are
+back (chat/layer.py), every socket of the process follows its rooms again (membership events may have been lost
+too) and is sent a `resync` frame (docs/websocket.md "Reconnect and resync").
 """
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterable
 
 from channels.db import database_sync_to_async
@@ -21,6 +26,7 @@ from knox.models import AuthToken
 
 from accounts.models import User
 
+logger = logging.getLogger("thebot.chat")
 CLOSE_REVOKED = 4401
 CHUNK = 1000
 
@@ -77,6 +83,39 @@ async def close_revoked() -> int:
                 await socket.close(code=CLOSE_REVOKED)
             closed += 1
     return closed
+
+
+async def resync_all() -> int:
+    """Tell every socket of this process to resync, after re-reading its rooms; how many were told."""
+    from chat.events import RESYNC_TEXT
+
+    open_now = dict(_sockets)
+    if not open_now:
+        return 0
+    rooms = await database_sync_to_async(_rooms_of)({user_id for user_id, _ in open_now.values()})
+    told = 0
+    for socket, (user_id, _) in open_now.items():
+        if socket not in _sockets:
+            continue
+        try:
+            await socket.rooms_follow(rooms.get(user_id, set()))
+            await socket.send(text_data=RESYNC_TEXT)
+            told += 1
+        except Exception:  # the socket may be closing on its own meanwhile
+            logger.warning("chat: a socket could not be told to resync", exc_info=True)
+    return told
+
+
+def _rooms_of(user_ids: set[int]) -> dict[int, set[int]]:
+    from chat.models import Participant
+
+    rooms: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    ordered = sorted(user_ids)
+    for start in range(0, len(ordered), CHUNK):
+        rows = Participant.objects.filter(user_id__in=ordered[start : start + CHUNK]).values_list("user_id", "room_id")
+        for user_id, room_id in rows:
+            rooms[user_id].add(room_id)
+    return rooms
 
 
 def _valid_keys(keys: Iterable[tuple[int, str | None]]) -> set[tuple[int, str | None]]:

@@ -214,7 +214,7 @@ if REDIS_URL:
     # inbox's capacity. Like that layer it is at most once; clients resynchronize by message id.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "chat.layer.ResyncingPubSubChannelLayer",  # tells sockets to resync after an outage
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CACHE_KEY_PREFIX + ":asgi"},
         }
     }
@@ -427,6 +427,13 @@ LOGGING = {
 CHAT_SEND_PER_SECOND = env_int("CHAT_SEND_PER_SECOND", 20)  # messages per user and second, across processes
 CHAT_SESSION_CHECK_SECONDS = env_float("CHAT_SESSION_CHECK_SECONDS", 30.0)  # revoked sessions lose their sockets
 CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 10)  # open sockets per user, across processes
+# Presence and the socket cap are per-socket leases (chat/presence.py): each process renews its sockets' leases every
+# CHAT_PRESENCE_REFRESH_SECONDS; a dead process's leases expire after CHAT_PRESENCE_LEASE_SECONDS, and the next
+# renewal of any live process announces their users offline (within lease + refresh: a minute by default).
+CHAT_PRESENCE_LEASE_SECONDS = env_float("CHAT_PRESENCE_LEASE_SECONDS", 45.0)
+CHAT_PRESENCE_REFRESH_SECONDS = env_float("CHAT_PRESENCE_REFRESH_SECONDS", 15.0)
+if not 0 < CHAT_PRESENCE_REFRESH_SECONDS < CHAT_PRESENCE_LEASE_SECONDS:
+    raise ImproperlyConfigured("CHAT_PRESENCE_REFRESH_SECONDS must be above 0 and below CHAT_PRESENCE_LEASE_SECONDS")
 CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2)  # one typing per user and room relayed
 # Bytes of chat attachments one user may send in a day (a window opened by their first attachment), across processes.
 CHAT_ATTACHMENT_BYTES_PER_DAY = env_int("CHAT_ATTACHMENT_BYTES_PER_DAY", 200 * 1024 * 1024)

@@ -29,7 +29,7 @@ def test_four_hundred_tickets_evict_no_login_counter_ticket_or_presence(api_clie
     victim = StudentFactory()
     for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
         assert api_client.post(LOGIN, {"email": victim.email, "password": "wrong"}).status_code == 401
-    presence.presence_connect(victim.pk)
+    assert presence.presence_connect(victim.pk, presence.new_socket_id()) == (True, True)
     early = client_for(StudentFactory()).post(TICKET).json()["ticket"]
 
     minters = [client_for(StudentFactory()) for _ in range(16)]
