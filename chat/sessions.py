@@ -6,7 +6,9 @@ Each server process keeps its open sockets here, and one task per process checks
 was revoked (logout, logout-all, password change, reset, the admin) or has expired, or whose user was
 deactivated. Polling rather than events: a revocation can come from any code path or straight from the
 database, and the channel layer is at most once; checking every socket of a process costs one indexed query.
-The task runs only while the process has sockets open.
+The task runs only while the process has sockets open. A failing check (the database down) never ends it: it
+is logged at WARNING and tried again after 1, 2, 4 … seconds (never longer than the period), so a session
+revoked during or after an outage still loses its sockets within a period of the database being back.
 
 The same registry serves `resync_all`: when the channel layer's subscriptions of this process were lost and are
 back (chat/layer.py), every socket of the process follows its rooms again (membership events may have been lost
@@ -64,9 +66,22 @@ def unregister(socket) -> None:
 
 
 async def _check_while_open() -> None:
+    failures = 0
     while _sockets:
-        await asyncio.sleep(check_interval())
-        await close_revoked()
+        period = check_interval()
+        await asyncio.sleep(min(period, 2.0 ** (failures - 1)) if failures else period)
+        try:
+            await close_revoked()
+        except Exception as error:  # noqa: BLE001 - the loop must outlive any failure, the database's first
+            failures += 1
+            logger.warning(
+                "session check failed; retrying",
+                extra={"fields": {"failures": failures, "error": type(error).__name__}},
+            )
+            continue
+        if failures:
+            logger.warning("session check back", extra={"fields": {"failures": failures}})
+        failures = 0
 
 
 async def close_revoked() -> int:

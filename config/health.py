@@ -5,18 +5,25 @@ no middleware, no thread hop. The Django view below serves the same answer under
 """
 
 import json
+import threading
+import time
 import uuid
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.response import Response
 
 from config.middleware import incoming_request_id
+from config.models import WorkerHeartbeat
 from config.schema import api_errors
 
 HEALTH_PATH = "/api/health/"
@@ -56,7 +63,61 @@ def _check_channel_layer() -> None:
     async_to_sync(layer.group_send)("health.readiness", {"type": "health.check"})
 
 
+def _check_worker() -> None:
+    newest = WorkerHeartbeat.objects.aggregate(newest=Max("beat_at"))["newest"]
+    if newest is None:
+        raise RuntimeError("no worker has ever beaten")
+    if timezone.now() - newest > timedelta(seconds=settings.READINESS_WORKER_MAX_AGE_SECONDS):
+        raise RuntimeError("the newest worker heartbeat is too old")
+
+
 READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
+WORKER_CHECK = {"worker": _check_worker}
+
+
+class _Check(threading.Thread):
+    """One readiness check in its own thread (and its own database connection, closed when it ends)."""
+
+    def __init__(self, name, check):
+        super().__init__(daemon=True, name=f"readiness-{name}")
+        self.check = check
+        self.outcome = None
+
+    def run(self) -> None:
+        try:
+            self.check()
+            self.outcome = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure makes the part "failing"
+            self.outcome = f"failing: {type(exc).__name__}"
+        finally:
+            connection.close()
+
+
+# Per process: a check still running from an earlier request (a hung connection) is not started again, so
+# hung checks cannot pile up threads; it answers "failing: timeout" until it ends.
+_running: dict[str, _Check] = {}
+_running_lock = threading.Lock()
+
+
+def run_checks() -> dict[str, str]:
+    """Run every check at once and wait for them together at most READINESS_TIMEOUT_SECONDS; a check that has
+    not answered by then is "failing: timeout"."""
+    checks = dict(READINESS_CHECKS)
+    if settings.READINESS_EXPECT_WORKER:
+        checks.update(WORKER_CHECK)
+    started: dict[str, _Check] = {}
+    with _running_lock:
+        for name, check in checks.items():
+            previous = _running.get(name)
+            if previous is not None and previous.is_alive():
+                started[name] = previous
+                continue
+            started[name] = _running[name] = _Check(name, check)
+            started[name].start()
+    deadline = time.monotonic() + settings.READINESS_TIMEOUT_SECONDS
+    for thread in started.values():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return {name: thread.outcome or "failing: timeout" for name, thread in started.items()}
 
 
 @api_errors({503: ["not_ready"]})
@@ -70,13 +131,7 @@ READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel
 @permission_classes([])
 @throttle_classes([])
 def readiness(request):
-    checks = {}
-    for name, check in READINESS_CHECKS.items():
-        try:
-            check()
-            checks[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure makes the part "failing"
-            checks[name] = f"failing: {type(exc).__name__}"
+    checks = run_checks()
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
         return Response(

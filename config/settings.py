@@ -229,6 +229,19 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Periodic jobs enqueued by every worker's scheduler, once per slot (see config/jobs.py):
 # {name: {"task": "app.tasks.function", "every": seconds}}. Apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {}
+# Workers survive database outages: a failing poll waits 1, 2, 4 … seconds, at most WORKER_BACKOFF_MAX_SECONDS.
+WORKER_BACKOFF_MAX_SECONDS = env_float("WORKER_BACKOFF_MAX_SECONDS", 30.0)
+# Each worker touches its `config.WorkerHeartbeat` row this often; the row names the job it runs (its lease).
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
+# A RUNNING job whose worker has not beaten for this long is put back in the queue by another worker
+# (or failed after WORKER_JOB_MAX_ATTEMPTS runs). Longer than any database outage the workers should outlive.
+WORKER_LEASE_SECONDS = env_float("WORKER_LEASE_SECONDS", 300.0)
+WORKER_JOB_MAX_ATTEMPTS = env_int("WORKER_JOB_MAX_ATTEMPTS", 3)
+# Readiness (/api/health/ready/): all checks run at once and answer within this deadline; with a worker
+# expected, the freshest worker heartbeat must be younger than READINESS_WORKER_MAX_AGE_SECONDS.
+READINESS_TIMEOUT_SECONDS = env_float("READINESS_TIMEOUT_SECONDS", 1.0)
+READINESS_EXPECT_WORKER = env_bool("READINESS_EXPECT_WORKER", False)
+READINESS_WORKER_MAX_AGE_SECONDS = env_float("READINESS_WORKER_MAX_AGE_SECONDS", 30.0)
 
 # --- Auth ----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -4,6 +4,10 @@
 (scheduling's lesson reminders use it too). A failing send re-enqueues itself with `run_after` (exponential
 backoff, or Telegram's `retry_after`) up to TELEGRAM_JOB_MAX_ATTEMPTS; then it gives up and the job is FAILED.
 Nothing here can fail or roll back an invoice: the jobs run after the invoice has committed.
+
+A message sent with a `key` goes out at most once per key and attempt, even when its job is run again after its
+worker died (config/jobs.py `effect_once`, recorded before the Bot API call): a re-run finds the record and sends
+nothing. The window left: a worker dying between that record and the call loses the message instead.
 """
 
 import logging
@@ -14,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from config.jobs import effect_once
 from invoices.models import Invoice, InvoiceStatus
 from invoices.telegram import (
     TelegramClient,
@@ -28,11 +33,14 @@ logger = logging.getLogger("thebot.telegram")
 
 
 def _deliver(
-    *, chat_id: int, text: str, buttons: list | None, attempt: int, retry: Callable[..., object]
+    *, chat_id: int, text: str, buttons: list | None, attempt: int, retry: Callable[..., object], key: str | None
 ) -> int | None:
-    """Send once (with the client's short in-process retries); on a transient failure schedule the next attempt."""
+    """Send once (with the client's short in-process retries); on a transient failure schedule the next attempt.
+    With a `key`, an attempt already made (by a worker that died) is not made again."""
     if not telegram_enabled():
         logger.info("telegram off; message dropped")
+        return None
+    if key is not None and not effect_once(f"telegram:{key}#{attempt}"):
         return None
     try:
         return TelegramClient().send_message(chat_id, text, buttons)
@@ -49,15 +57,19 @@ def _deliver(
 
 
 @task()
-def telegram_send_message(chat_id: int, text: str, buttons: list | None = None, attempt: int = 1) -> int | None:
-    """Send `text` (with optional inline `buttons`: rows of {"text", "url"|"callback_data"}); returns message_id."""
+def telegram_send_message(
+    chat_id: int, text: str, buttons: list | None = None, attempt: int = 1, key: str | None = None
+) -> int | None:
+    """Send `text` (with optional inline `buttons`: rows of {"text", "url"|"callback_data"}); returns message_id.
+    `key` names the message for at-most-once delivery across job re-runs (see above)."""
     return _deliver(
         chat_id=chat_id,
         text=text,
         buttons=buttons,
         attempt=attempt,
+        key=key,
         retry=lambda run_after: telegram_send_message.using(run_after=run_after).enqueue(
-            chat_id, text, buttons, attempt=attempt + 1
+            chat_id, text, buttons, attempt=attempt + 1, **({"key": key} if key is not None else {})
         ),
     )
 
@@ -91,6 +103,7 @@ def invoice_notify_parent(invoice_id: int, attempt: int = 1) -> int | None:
         text=text,
         buttons=buttons,
         attempt=attempt,
+        key=f"invoice:{invoice_id}",
         retry=lambda run_after: invoice_notify_parent.using(run_after=run_after).enqueue(
             invoice_id, attempt=attempt + 1
         ),

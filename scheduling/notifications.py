@@ -51,7 +51,8 @@ def deliver_lesson_reminder(reminder_id: int) -> bool:
             reminder.save(update_fields=["skipped_at"])
             return False
         text = reminder_text(reminder)
-        transaction.on_commit(lambda: telegram_send_message.enqueue(chat_id, text))
+        key = f"lesson-reminder:{reminder.pk}"  # sent at most once, even if its job runs again
+        transaction.on_commit(lambda: telegram_send_message.enqueue(chat_id, text, key=key))
         logger.info(
             "lesson reminder handed to telegram",
             extra={

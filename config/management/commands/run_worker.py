@@ -1,5 +1,6 @@
 """`manage.py run_worker`: the background-job worker (django-tasks database backend) plus the periodic
-scheduler. Run as many as needed, on any machine that reaches the database."""
+scheduler. Run as many as needed, on any machine that reaches the database. A database outage never ends it
+(config/jobs.py `Worker`): it waits with backoff and goes on."""
 
 import logging
 import os
@@ -7,11 +8,10 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils.crypto import get_random_string
-from django_tasks_db.management.commands.db_worker import Worker
 
-from config.jobs import prune_periodic_runs, schedule_due
+from config.jobs import Worker, prune_periodic_runs, schedule_due
 
 logger = logging.getLogger("thebot.jobs")
 
@@ -52,6 +52,11 @@ class Command(BaseCommand):
                 if time.time() - last_prune > 3600:
                     prune_periodic_runs()
                     last_prune = time.time()
+            except DatabaseError as error:
+                logger.warning(
+                    "periodic scheduler: database unavailable", extra={"fields": {"error": type(error).__name__}}
+                )
+                connection.close()
             except Exception:
                 logger.exception("periodic scheduler iteration failed")
             time.sleep(15)
