@@ -28,7 +28,7 @@ from knox.models import AuthToken
 from accounts.models import Role, User
 from accounts.tasks import tokens_prune_expired_job
 from assignments.models import SubmissionAttempt, SubmissionFile
-from config.models import PeriodicRun
+from config.models import JobEffect, PeriodicRun, WorkerHeartbeat
 from config.seeding import SCALES
 from invoices.models import TelegramLinkCode
 from scheduling.models import CalendarFeed
@@ -52,6 +52,8 @@ def _nth_user(n: int) -> User:
 MAKERS = {
     AuthToken: lambda n: AuthToken.objects.create(user=_nth_user(n)),
     PeriodicRun: lambda n: PeriodicRun.objects.create(name=f"job_{n % 3}", slot=1_700_000_000 + 60 * n),
+    WorkerHeartbeat: lambda n: WorkerHeartbeat.objects.create(worker_id=f"worker-{n}", beat_at=timezone.now()),
+    JobEffect: lambda n: JobEffect.objects.create(key=f"telegram:walk:{n}"),
     DBTaskResult: lambda n: tokens_prune_expired_job.enqueue(),
     TelegramLinkCode: lambda n: TelegramLinkCode.objects.create(
         user=_nth_user(n),
