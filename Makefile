@@ -12,7 +12,7 @@ DAPHNE := $(BIN)/daphne -v 0
 # subprocesses and sockets as much as it computes).
 TEST_WORKERS ?= 3
 
-.PHONY: help install install-dev install-load lock run serve worker migrate test test-fast perf lint format check-deploy clean
+.PHONY: help install install-dev install-load lock run serve worker migrate test test-slow test-fast perf lint format check-deploy clean
 
 ## List the targets with what each does (the first sentence of the `##` lines above it).
 help:
@@ -79,14 +79,19 @@ serve: migrate
 worker: migrate
 	$(BIN)/python manage.py run_worker
 
-## The whole test suite in parallel (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis).
-## TEST_WORKERS (default 3) processes, each on its own copy of a database migrated once.
+## The whole test suite in parallel but the long proofs of `make test-slow` (set DATABASE_URL / REDIS_URL to run
+## it on PostgreSQL and Redis). TEST_WORKERS (default 3) processes, each on its own copy of a database migrated once.
 test: install-dev install-load
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not heavy" $(PYTEST_ARGS)
 
-## The suite without the tests marked slow (end-to-end processes, the load-test smoke run).
+## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
+## machines); CI runs them after `make test`.
+test-slow: install-dev install-load
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m heavy $(PYTEST_ARGS)
+
+## The suite without the tests marked slow or heavy (end-to-end processes, the load-test smoke run).
 test-fast: install-dev install-load
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not heavy" $(PYTEST_ARGS)
 
 ## Performance tests with their wall-clock targets asserted and tabled (serial; run on an idle machine, not in CI).
 perf: install-dev install-load
