@@ -1,8 +1,12 @@
 """The payment provider behind a small interface, and its YooKassa-style HTTP client.
 
-`payment_provider()` returns the configured provider. Two calls only: create a payment (with an
-`Idempotence-Key`, so a retried create never charges twice) and get a payment (the webhook never trusts a
-notification's body; it re-reads the payment here).
+`payment_provider()` returns the configured provider. Create a payment (with an `Idempotence-Key`, so a retried
+create never charges twice), get a payment (the webhook never trusts a notification's body; it re-reads the payment
+here), and the second stage of a two-stage payment: capture it or cancel it.
+
+Payments are two-stage (`"capture": false`): the payer's confirmation only holds the money (`waiting_for_capture`),
+and the webhook takes it (capture) only while the invoice, locked, can still be paid; otherwise it releases the hold
+(cancel). So an invoice cancelled while its parent was on the provider's page is never charged.
 """
 
 import logging
@@ -51,6 +55,12 @@ class PaymentProvider(Protocol):
     ) -> ProviderPayment: ...
 
     def get_payment(self, payment_id: str) -> ProviderPayment: ...
+
+    def capture_payment(
+        self, payment_id: str, *, amount: Decimal, currency: str, idempotence_key: str
+    ) -> ProviderPayment: ...
+
+    def cancel_payment(self, payment_id: str, *, idempotence_key: str) -> ProviderPayment: ...
 
 
 def payments_enabled() -> bool:
@@ -106,7 +116,7 @@ class YooKassaClient:
     ) -> ProviderPayment:
         body = {
             "amount": {"value": f"{amount:.2f}", "currency": currency},
-            "capture": True,
+            "capture": False,  # two-stage: the webhook captures while the invoice can be paid (module docstring)
             "confirmation": {"type": "redirect", "return_url": return_url},
             "description": description[:128],
             "metadata": metadata,
@@ -115,6 +125,23 @@ class YooKassaClient:
 
     def get_payment(self, payment_id: str) -> ProviderPayment:
         return _parse(self._request("GET", f"/payments/{payment_id}"))
+
+    def capture_payment(
+        self, payment_id: str, *, amount: Decimal, currency: str, idempotence_key: str
+    ) -> ProviderPayment:
+        body = {"amount": {"value": f"{amount:.2f}", "currency": currency}}
+        return _parse(
+            self._request(
+                "POST", f"/payments/{payment_id}/capture", json=body, headers={"Idempotence-Key": idempotence_key}
+            )
+        )
+
+    def cancel_payment(self, payment_id: str, *, idempotence_key: str) -> ProviderPayment:
+        return _parse(
+            self._request(
+                "POST", f"/payments/{payment_id}/cancel", json={}, headers={"Idempotence-Key": idempotence_key}
+            )
+        )
 
 
 def _parse(body: dict) -> ProviderPayment:

@@ -26,7 +26,9 @@ logger = logging.getLogger("thebot.payments")
 
 S = InvoiceStatus
 PAYABLE = (S.SENT, S.VIEWED, S.OVERDUE)
-_OPEN_PAYMENT = (PaymentStatus.CREATING, PaymentStatus.PENDING)
+# A payment still being paid: a new attempt reuses it (pending) or waits for it (held, waiting for capture).
+_OPEN_PAYMENT = (PaymentStatus.CREATING, PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE)
+_AT_PROVIDER = (PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE)
 _FINAL_PAYMENT = (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED)
 
 
@@ -69,7 +71,7 @@ def invoice_pay(*, invoice_id: int, by: User, provider: PaymentProvider | None =
                 idempotence_key=uuid.uuid4().hex,
             )
     try:
-        if payment.status == PaymentStatus.PENDING and payment.provider_payment_id:
+        if payment.status in _AT_PROVIDER and payment.provider_payment_id:
             remote = provider.get_payment(payment.provider_payment_id)
             if remote.status == PaymentStatus.PENDING and remote.confirmation_url:
                 return payment
@@ -127,8 +129,10 @@ def payment_apply_notification(
 ) -> str:
     """Apply a provider notification. Never trusts its body: re-reads the payment from the provider.
 
-    Returns what happened: "paid", "duplicate", "recorded", "unknown", "mismatch" or "ignored". Only
-    "paid" changes the invoice, at most once per invoice (row lock; unique provider payment id).
+    Returns what happened: "paid", "duplicate", "recorded", "released", "unknown", "mismatch" or "ignored".
+    Only "paid" changes the invoice, at most once per invoice (row lock; unique provider payment id).
+    A payment held for capture is captured while the invoice can be paid, else released ("released"), under the
+    invoice's lock: a cancel and a payment of one invoice never both win.
     Raises PaymentProviderError when the provider cannot be reached (the caller answers 503 so it retries).
     """
     provider = provider or payment_provider()
@@ -159,6 +163,14 @@ def payment_apply_notification(
             payment.status = remote.status
         payment.raw_last_notification = notification
         payment.save(update_fields=["provider_payment_id", "status", "raw_last_notification", "updated_at"])
+        if remote.status == PaymentStatus.WAITING_FOR_CAPTURE:
+            if payment.status != PaymentStatus.WAITING_FOR_CAPTURE:
+                # Read before the lock: a concurrent delivery captured or released it meanwhile.
+                paid_by_it = invoice.status == S.PAID and invoice.payment_id == payment.pk
+                return "duplicate" if paid_by_it else "recorded"
+            remote = _capture_or_release(invoice, payment, provider)
+            if remote.status == PaymentStatus.CANCELED:
+                return "released"
         if not (remote.status == PaymentStatus.SUCCEEDED and remote.paid):
             return "recorded"
         if invoice.status == S.PAID:
@@ -178,6 +190,33 @@ def payment_apply_notification(
             return "ignored"
         logger.info("invoice paid", extra={"fields": {"invoice": invoice.pk, "at": timezone.now().isoformat()}})
         return "paid"
+
+
+def _capture_or_release(invoice: Invoice, payment: Payment, provider: PaymentProvider) -> ProviderPayment:
+    """The second stage of a held payment, under the invoice's and the payment's locks: take the money while the
+    invoice can be paid by this payment, else give it back. The provider call is made holding the locks (bounded
+    by PAYMENT_TIMEOUT_SECONDS): a concurrent cancel waits for it, then finds the invoice paid (409). A failed call
+    rolls everything back and raises PaymentProviderError: the notification is answered 503 and comes again."""
+    payable = invoice.status in PAYABLE
+    if payable:
+        remote = provider.capture_payment(
+            payment.provider_payment_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            idempotence_key=f"{payment.idempotence_key}-capture",
+        )
+    else:
+        remote = provider.cancel_payment(
+            payment.provider_payment_id, idempotence_key=f"{payment.idempotence_key}-cancel"
+        )
+        logger.info(
+            "held payment released: the invoice can no longer be paid",
+            extra={"fields": {"id": payment.provider_payment_id, "invoice": invoice.pk, "status": invoice.status}},
+        )
+    if remote.status in PaymentStatus.values and payment.status not in _FINAL_PAYMENT:
+        payment.status = remote.status
+        payment.save(update_fields=["status", "updated_at"])
+    return remote
 
 
 def _local_payment(remote: ProviderPayment) -> Payment | None:

@@ -264,3 +264,58 @@ def test_client_sends_basic_auth_and_idempotence_key(fake_provider):
     wrong = YooKassaClient(secret_key="nope")
     with pytest.raises(Exception, match="HTTP 401"):
         wrong.get_payment("pay-x")
+
+
+def _held(make_client, fake_provider, status=S.VIEWED):
+    """A payment the parent confirmed on the provider's page: two-stage, the money held for capture."""
+    invoice, payment = _started(make_client, fake_provider, status)
+    assert fake_provider.requests[0]["body"]["capture"] is False
+    fake_provider.authorize(payment.provider_payment_id)
+    return invoice, payment
+
+
+def test_a_held_payment_is_captured_while_the_invoice_can_be_paid(make_client, api_client, fake_provider):
+    invoice, payment = _held(make_client, fake_provider)
+    event = notification(payment.provider_payment_id, event="payment.waiting_for_capture")
+    response = api_client.post(WEBHOOK, event, format="json")
+    assert (response.status_code, response.json()) == (200, {"status": "paid"})
+    assert fake_provider.second_stage == [("capture", payment.provider_payment_id)]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.payment_id) == (S.PAID, payment.pk)
+    assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
+    capture = fake_provider.requests[-1]
+    assert capture["key"] == f"{payment.idempotence_key}-capture"
+    assert capture["body"] == {"amount": {"value": "1500.00", "currency": "RUB"}}
+    assert api_client.post(WEBHOOK, event, format="json").json() == {"status": "duplicate"}
+    assert _paid_rows(invoice).count() == 1 and len(fake_provider.second_stage) == 1
+
+
+def test_a_held_payment_of_an_invoice_cancelled_meanwhile_is_released_not_taken(make_client, api_client, fake_provider):
+    # The parent is on the provider's page when the tutor cancels: the confirmation must not charge them.
+    invoice, payment = _held(make_client, fake_provider)
+    assert make_client(invoice.tutor).post(f"/api/invoices/{invoice.pk}/cancel/", {}, format="json").status_code == 200
+    event = notification(payment.provider_payment_id, event="payment.waiting_for_capture")
+    response = api_client.post(WEBHOOK, event, format="json")
+    assert (response.status_code, response.json()) == (200, {"status": "released"})
+    assert fake_provider.second_stage == [("cancel", payment.provider_payment_id)]
+    assert fake_provider.payments[payment.provider_payment_id]["status"] == "canceled"
+    assert Payment.objects.get().status == PaymentStatus.CANCELED
+    assert Invoice.objects.get(pk=invoice.pk).status == S.CANCELLED and not _paid_rows(invoice).exists()
+
+
+def test_a_held_payment_blocks_a_new_attempt(make_client, fake_provider):
+    invoice, _ = _held(make_client, fake_provider)
+    response = _pay(make_client, invoice)
+    assert (response.status_code, response.json()["code"]) == (409, "payment_in_progress")
+    assert Payment.objects.count() == 1 and len(fake_provider.payments) == 1
+
+
+def test_a_failed_capture_is_503_and_changes_nothing(make_client, api_client, fake_provider):
+    invoice, payment = _held(make_client, fake_provider)
+    event = notification(payment.provider_payment_id, event="payment.waiting_for_capture")
+    fake_provider.fail_second_stage = 1
+    response = api_client.post(WEBHOOK, event, format="json")
+    assert (response.status_code, response.json()["code"]) == (503, "payment_provider_unavailable")
+    assert Invoice.objects.get(pk=invoice.pk).status == S.VIEWED
+    assert Payment.objects.get().status == PaymentStatus.PENDING  # rolled back with the rest
+    assert api_client.post(WEBHOOK, event, format="json").json() == {"status": "paid"}  # the redelivery
