@@ -12,7 +12,7 @@ DAPHNE := $(BIN)/daphne -v 0
 # subprocesses and sockets as much as it computes).
 TEST_WORKERS ?= 3
 
-.PHONY: help install install-dev install-load lock run serve worker migrate test test-slow test-fast perf lint format check-deploy clean
+.PHONY: help install install-dev install-load install-browser lock run serve worker migrate test test-slow test-fast perf lint format check-deploy clean soak
 
 ## List the targets with what each does (the first sentence of the `##` lines above it).
 help:
@@ -84,9 +84,15 @@ worker: migrate
 test: install-dev install-load
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not heavy" $(PYTEST_ARGS)
 
+## Debian's Chromium for the admin's browser test (apt-get install chromium when /usr/bin/chromium is missing;
+## Playwright drives it, its own browser download is never used).
+install-browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| { echo "the admin's browser test needs Debian's chromium package (apt-get install chromium)"; exit 1; }
+
 ## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
 ## machines); CI runs them after `make test`.
-test-slow: install-dev install-load
+test-slow: install-dev install-load install-browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m heavy $(PYTEST_ARGS)
 
 ## The suite without the tests marked slow or heavy (end-to-end processes, the load-test smoke run).
