@@ -154,3 +154,10 @@ loadtest: install-load
 .PHONY: bench-scaling
 bench-scaling: install-load
 	$(BIN)/python -m bench.scaling
+
+## Soak, by hand (not in CI): the load test's stack under the locust mix for SOAK_MINUTES (15) at SOAK_USERS (20),
+## then SOAK_HALF_MINUTES (60) at half; verdicts (5xx, errors per minute, memory growth, DB connections) in
+## reports/soak.md. Also SOAK_SAMPLE_SECONDS, SOAK_SPAWN_RATE, SOAK_SCALE, LOADTEST_PG_URL, LOADTEST_REDIS_URL.
+.PHONY: soak
+soak: install-load
+	$(BIN)/python tests/load/soak.py
