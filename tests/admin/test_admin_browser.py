@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
+from django.db import connections
 from django.urls import reverse
 
 from accounts.models import Role
@@ -94,6 +95,9 @@ def browser_page(monkeypatch):
         try:
             yield page
         finally:
+            # The ORM calls made while Playwright's loop runs in this thread use connections of their own context:
+            # closed here, or they would keep the test database open past its teardown.
+            connections.close_all()
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
 
