@@ -5,18 +5,20 @@ import json
 from django.db import transaction
 
 from tests import isolation
-from tests.security.world import split
+from tests.security.world import fingerprint, fingerprint_diff, split
 
 
 class Rollback(Exception):
     pass
 
 
-def call(client, key: str, url: str, body=None, fmt="json"):
+def call(client, key: str, url: str, body=None, fmt="json", *, writes: dict | None = None):
+    """The answer; with `writes` (a dict), the fingerprint difference the request made is put in writes[\"diff\"]."""
     method, _ = split(key)
     isolation.cache_clear()  # every probe starts below every rate limit
     try:
         with transaction.atomic():
+            before = fingerprint() if writes is not None else None
             if method == "get":
                 response = client.get(url)
             else:
@@ -25,6 +27,8 @@ def call(client, key: str, url: str, body=None, fmt="json"):
                 response.body = b"".join(response.streaming_content)  # read inside the savepoint
             else:
                 response.body = response.content
+            if writes is not None:
+                writes["diff"] = fingerprint_diff(before, fingerprint())
             raise Rollback
     except Rollback:
         pass

@@ -1,10 +1,11 @@
 """Two seeded families and the schema walk shared by the access-control proofs (docs/security.md "Access control").
 
-Family A and family B each have a student, their tutor and parent, a teacher, an enrollment, a material, a lesson,
-an assignment with an attachment and a submission with a file, an invoice (sent), a group chat room with a message.
-One admin sees everything. Every text of family B carries the marker FAMB (names, emails, titles, texts), so a
-response shown to family A that contains it leaks foreign data. The operations come from the OpenAPI schema
-(tests/config/test_input_bounds.py walks the same schema for hostile values): a new endpoint is in every sweep.
+Family A and family B each have a subject, a student, their tutor and parent, a teacher, an enrollment, a
+material, a lesson, an assignment with an attachment and a submission with a file, an invoice (sent), a group
+chat room with a message. One admin sees everything. Every text of family B carries the marker FAMB (names,
+emails, titles, texts), so a response shown to family A that contains it leaks foreign data. The operations come
+from the OpenAPI schema (tests/config/test_input_bounds.py walks the same schema for hostile values): a new
+endpoint is in every sweep.
 """
 
 from types import SimpleNamespace
@@ -43,12 +44,13 @@ def path_params(key: str) -> list[str]:
     return [p["name"] for p in OPERATIONS[key].get("parameters", []) if p["in"] == "path"]
 
 
-def _family(tag: str, subject, admin) -> SimpleNamespace:
+def _family(tag: str, admin) -> SimpleNamespace:
     mark = MARKER if tag == "B" else "Fama"
 
     def named(factory, role):
         return factory(first_name=f"{mark}{role}", last_name=f"{mark}Family", email=f"{role}.{tag.lower()}@{mark}.test")
 
+    subject = SubjectFactory()  # no marker: the subject catalogue is everyone's to read
     student, teacher = named(StudentFactory, "student"), named(TeacherFactory, "teacher")
     tutor, parent = named(TutorFactory, "tutor"), named(ParentFactory, "parent")
     profile = student.student_profile
@@ -76,12 +78,11 @@ def _family(tag: str, subject, admin) -> SimpleNamespace:
 
 
 def build_world() -> SimpleNamespace:
-    subject = SubjectFactory()
     admin = AdminFactory(first_name="Ada", last_name="Admin", email="admin@staff.test")
-    a, b = _family("A", subject, admin), _family("B", subject, admin)
+    a, b = _family("A", admin), _family("B", admin)
     users = {**a.users, Role.ADMIN: admin}
     other_subject = SubjectFactory()  # nobody is enrolled in it yet
-    return SimpleNamespace(a=a, b=b, admin=admin, subject=subject, other_subject=other_subject, users=users)
+    return SimpleNamespace(a=a, b=b, admin=admin, subject=a.subject, other_subject=other_subject, users=users)
 
 
 def clients(world) -> dict:
@@ -107,23 +108,24 @@ def object_ids(family) -> dict[str, int]:
     }
 
 
-def fill(path: str, family, **override) -> str:
-    """The path with each `{param}` set to this family's object (or `override[param]`)."""
+def path_values(path: str, family) -> dict[str, int]:
+    """Each `{param}` of the path → this family's object: `{id}` by the path before it, the nested ids by name."""
     ids = object_ids(family)
     nested = {"attachment_id": family.attachment.pk, "file_id": family.submission_file.pk}
-    parts = path.split("{")
-    out = parts[0]
-    for part in parts[1:]:
-        name, rest = part.split("}", 1)
-        if name in override:
-            value = override[name]
-        elif name in nested:
-            value = nested[name]
-        else:
-            known = [prefix for prefix in ids if out.startswith(prefix)]
-            value = ids[max(known, key=len)] if known else MISSING
-        out += str(value) + rest
-    return out
+    values = {}
+    for part in path.split("{")[1:]:
+        name = part.split("}", 1)[0]
+        before = path.split("{" + name + "}", 1)[0]
+        known = [prefix for prefix in ids if before.startswith(prefix)]
+        values[name] = nested.get(name) or (ids[max(known, key=len)] if known else MISSING)
+    return values
+
+
+def fill(path: str, family, **override) -> str:
+    """The path with each `{param}` set to this family's object (or `override[param]`)."""
+    for name, value in {**path_values(path, family), **override}.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
 
 
 def fingerprint() -> dict:
