@@ -12,7 +12,7 @@ class Rollback(Exception):
     pass
 
 
-def call(client, key: str, url: str, body=None, fmt="json", *, writes: dict | None = None):
+def call(client, key: str, url: str, body=None, fmt="json", *, writes: dict | None = None, after=None):
     """The answer; with `writes` (a dict), the fingerprint difference the request made is put in writes[\"diff\"]."""
     method, _ = split(key)
     isolation.cache_clear()  # every probe starts below every rate limit
@@ -27,6 +27,8 @@ def call(client, key: str, url: str, body=None, fmt="json", *, writes: dict | No
                 response.body = b"".join(response.streaming_content)  # read inside the savepoint
             else:
                 response.body = response.content
+            if after is not None:
+                after(response)  # look at the database before the savepoint is rolled back
             if writes is not None:
                 writes["diff"] = fingerprint_diff(before, fingerprint())
             raise Rollback
