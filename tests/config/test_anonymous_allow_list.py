@@ -1,8 +1,9 @@
 """Deny by default: the views open to anonymous callers are an explicit list that cannot grow silently.
 
-Walks every URL of config.urls. A DRF view is anonymous when its permission classes are empty or all let an
-anonymous request through (AllowAny, IsAuthenticatedOrReadOnly on a safe method, ...). An app that adds a
-public endpoint (a webhook, a feed by secret) adds it to ANONYMOUS_API_VIEWS below, with a reason.
+Walks every URL of config.urls and every WebSocket route of config.routing. A DRF view is anonymous when its
+permission classes are empty or all let an anonymous request through (AllowAny, IsAuthenticatedOrReadOnly on a
+safe method, ...). An app that adds a public endpoint (a webhook, a feed by secret) adds it to ANONYMOUS_API_VIEWS
+below, with a reason; no WebSocket route is anonymous (ANONYMOUS_WEBSOCKET_ROUTES stays empty).
 """
 
 from django.contrib.auth.models import AnonymousUser
@@ -24,6 +25,13 @@ ANONYMOUS_API_VIEWS = {
     "api/telegram/webhook/": "Telegram updates, authorized by the secret-token header",
     "api/invoices/payments/webhook/": "payment notifications, verified by re-reading the payment from the provider",
 }
+# WebSocket routes (config.routing) open to a caller without a valid ticket: none. Every route authenticates with a
+# single-use ticket from `POST /api/chat/ws-ticket/` (an authenticated operation) and closes with 4401 otherwise:
+# tests/security/test_websocket_access.py proves it per route for the five kinds of bad credentials.
+ANONYMOUS_WEBSOCKET_ROUTES: dict[str, str] = {}
+# Every WebSocket route → how it authenticates. A new route must be added here (and is then swept by
+# tests/security/test_websocket_access.py).
+WEBSOCKET_ROUTES = {"ws/chat/": "single-use ticket, then the ticket's session and user are checked"}
 # Plain Django views under /api/ (no DRF permission layer at all): only the JSON 404 catch-all.
 PLAIN_API_VIEWS = {"^api/"}
 
@@ -34,6 +42,12 @@ def walk(patterns, prefix=""):
             yield from walk(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry.callback
+
+
+def websocket_routes() -> list[str]:
+    from config.routing import websocket_urlpatterns
+
+    return sorted(route for route, _ in walk(websocket_urlpatterns))
 
 
 def drf_view(callback):
@@ -84,3 +98,8 @@ def test_an_anonymous_request_really_gets_through_and_others_get_401(api_client,
     assert api_client.post("/api/auth/login/", {}, format="json").status_code == 400
     assert api_client.post("/api/auth/logout/").status_code == 401
     assert api_client.get("/api/admin/users/").status_code == 401
+
+
+def test_websocket_routes_are_exactly_the_known_ones_and_none_is_anonymous():
+    assert websocket_routes() == sorted(WEBSOCKET_ROUTES)
+    assert ANONYMOUS_WEBSOCKET_ROUTES == {}
