@@ -108,7 +108,8 @@ def server(kind: str):
     if kind == "bare":
         command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.bare_asgi:application"]
     elif kind == "daphne":
-        command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        command = [str(BIN / "python"), "-m", "config.server", "-b", "127.0.0.1", "-p", str(port)]
+        command.append("config.asgi:application")
     elif kind == "daphne-stock":
         command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.stock_asgi:application"]
     elif kind == "gunicorn":

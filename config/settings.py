@@ -350,8 +350,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 25 * 1024 * 1024)
-# Whole request body (files included); a bit above one maximal file plus its form fields.
+# Whole request body (files included); a bit above one maximal file plus its form fields. The largest body of any
+# request, allowed only on the upload endpoints (config/body_limits.py); every other route has a smaller limit below.
 REQUEST_MAX_BODY_SIZE = env_int("REQUEST_MAX_BODY_SIZE", UPLOAD_MAX_FILE_SIZE + 1024 * 1024)
+# Per-route body limits, decided from the method and path before any byte of the body is read (by our Daphne
+# request class in config/server.py, by config.body_limits.BodyLimitGuard under any ASGI server, and by
+# config.middleware.BodySizeLimitMiddleware): JSON endpoints, the logins, the two anonymous webhooks.
+JSON_MAX_BODY_SIZE = env_int("JSON_MAX_BODY_SIZE", 1024 * 1024)
+LOGIN_MAX_BODY_SIZE = env_int("LOGIN_MAX_BODY_SIZE", 4 * 1024)
+WEBHOOK_MAX_BODY_SIZE = env_int("WEBHOOK_MAX_BODY_SIZE", 64 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Behind nginx, private files are sent by the proxy (X-Accel-Redirect) after the app checked access.
 PRIVATE_FILES_X_ACCEL = env_bool("PRIVATE_FILES_X_ACCEL", False)
