@@ -111,6 +111,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "payment_provider_unavailable": "The payment provider could not be reached; try again later.",
     "payment_in_progress": "A payment of this invoice is already being processed.",
     "payments_not_configured": "Online payment is not configured on this server.",
+    "payment_check_deferred": "The payment was read from the provider moments ago (or may be ours with its id not "
+    "stored yet): deliver the notification again after `Retry-After` seconds.",
     "telegram_not_configured": "Telegram is not configured on this server.",
     # health
     "not_ready": "A dependency is failing; `checks` names it.",

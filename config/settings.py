@@ -280,6 +280,7 @@ THROTTLE_PASSWORD_CHANGE = env_str("THROTTLE_PASSWORD_CHANGE", "10/hour")
 THROTTLE_UPLOADS = env_str("THROTTLE_UPLOADS", "120/hour")
 THROTTLE_INVOICE_SEND = env_str("THROTTLE_INVOICE_SEND", "120/hour")
 THROTTLE_PAYMENTS = env_str("THROTTLE_PAYMENTS", "30/hour")
+THROTTLE_PAYMENT_WEBHOOK = env_str("THROTTLE_PAYMENT_WEBHOOK", "120/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -306,6 +307,7 @@ REST_FRAMEWORK = {
         "uploads": THROTTLE_UPLOADS,
         "invoice_send": THROTTLE_INVOICE_SEND,
         "payments": THROTTLE_PAYMENTS,
+        "payment_webhook": THROTTLE_PAYMENT_WEBHOOK,
         # Chat tickets per user: at most twice this many live at once (each lives 60 s), which bounds the
         # embedded cache's entries per user.
         "chat_ticket": "30/min",
@@ -479,6 +481,10 @@ PAYMENT_API_BASE_URL = env_str("PAYMENT_API_BASE_URL", "https://api.yookassa.ru/
 PAYMENT_SHOP_ID = env_str("PAYMENT_SHOP_ID")  # payments are off while unset
 PAYMENT_SECRET_KEY = env_str("PAYMENT_SECRET_KEY")
 PAYMENT_TIMEOUT_SECONDS = env_float("PAYMENT_TIMEOUT_SECONDS", 10.0)
+# The anonymous payment webhook drives at most one provider read per payment of ours that can still change, per
+# interval (claimed atomically in the database), each with a short timeout.
+PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3.0)
+PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}
 
