@@ -99,10 +99,11 @@ test-fast: install-dev install-load
 perf: install-dev install-load
 	$(BIN)/python -m pytest -p no:xdist -m perf --perf $(PYTEST_ARGS)
 
-## Lint and format check (ruff).
+## Lint and format check (ruff), and bandit over the project's code (configured in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r . -q
 
 ## Fix what ruff can and format the code.
 format: install-dev

@@ -54,8 +54,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "invalid_credentials": "Wrong email or password.",
     "email_taken": "A user with this email exists.",
     "wrong_role": "A linked user does not have the role the link needs.",
-    "wrong_password": "The current password is wrong.",
-    "weak_password": "The new password is too weak; `fields.password` says why.",
+    "wrong_password": "The current password is wrong.",  # nosec B105  # an error code's description
+    "weak_password": "The new password is too weak; `fields.password` says why.",  # nosec B105  # a description
     "read_only_field": "A field that cannot be changed here was sent.",
     "cannot_deactivate_self": "Administrators cannot deactivate their own account.",
     # materials
