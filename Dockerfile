@@ -9,4 +9,4 @@ RUN DJANGO_ENV=production SECRET_KEY=build-only-collectstatic-key-not-used-at-ru
 USER nobody
 EXPOSE 8000
 # -v 0: no plain-text access log from Daphne; the app writes one JSON line per request.
-CMD ["daphne", "-v", "0", "--proxy-headers", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["python", "-m", "config.server", "-v", "0", "--proxy-headers", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= small
-# Daphne's own plain-text access log is off (-v 0): config.middleware writes one JSON line per request.
-DAPHNE := $(BIN)/daphne -v 0
+# The server we ship: Daphne with the per-route body limits enforced while a body streams in (config/server.py;
+# it takes every `daphne` option). Daphne's own plain-text access log is off (-v 0): config.middleware writes one
+# JSON line per request.
+DAPHNE := $(BIN)/python -m config.server -v 0
 
 # Test processes for `make test` (pytest-xdist; `auto` is one per CPU): 3 on 2 cores (measured: the suite waits on
 # subprocesses and sockets as much as it computes).
@@ -71,7 +73,7 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
-## The server alone (Daphne, no worker).
+## The server alone (Daphne with the body limits of config/server.py, no worker).
 serve: migrate
 	$(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
@@ -103,10 +105,11 @@ test-fast: install-dev install-load
 perf: install-dev install-load
 	$(BIN)/python -m pytest -p no:xdist -m perf --perf $(PYTEST_ARGS)
 
-## Lint and format check (ruff).
+## Lint and format check (ruff), and bandit over the project's code (configured in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r . -q
 
 ## Fix what ruff can and format the code.
 format: install-dev

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import socket
-import subprocess
+import subprocess  # nosec B404  # the benchmark starts our own server, wrk and manage.py (argument lists, no shell)
 import sys
 import tempfile
 import time
@@ -65,7 +65,7 @@ def server_env() -> dict[str, str]:
 
 
 def manage(*args: str) -> None:
-    subprocess.run(  # noqa: S603 - our own commands
+    subprocess.run(  # noqa: S603  # nosec B603  # our own command
         [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=server_env(), check=True, stdout=subprocess.DEVNULL
     )
 
@@ -80,7 +80,7 @@ def prepare_database() -> dict:
     logins = WORK / "demo_logins.json"
     manage("seed_demo", "--scale", "small", "--output", str(logins))
     command = [str(BIN / "python"), "-m", "bench.data"]
-    subprocess.run(command, cwd=ROOT, env=server_env(), check=True)  # noqa: S603
+    subprocess.run(command, cwd=ROOT, env=server_env(), check=True)  # noqa: S603  # nosec B603  # our own command
     return json.loads(logins.read_text())["logins"]
 
 
@@ -108,7 +108,8 @@ def server(kind: str):
     if kind == "bare":
         command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.bare_asgi:application"]
     elif kind == "daphne":
-        command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        command = [str(BIN / "python"), "-m", "config.server", "-b", "127.0.0.1", "-p", str(port)]
+        command.append("config.asgi:application")
     elif kind == "daphne-stock":
         command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.stock_asgi:application"]
     elif kind == "gunicorn":
@@ -120,7 +121,7 @@ def server(kind: str):
         raise ValueError(kind)
     log = open(WORK / f"{kind}.log", "ab")  # noqa: SIM115 - closed below
     pinned = ["taskset", "-c", SERVER_CORE, *command]
-    process = subprocess.Popen(pinned, cwd=ROOT, env=server_env(), stdout=log, stderr=log)  # noqa: S603
+    process = subprocess.Popen(pinned, cwd=ROOT, env=server_env(), stdout=log, stderr=log)  # noqa: S603  # nosec B603  # our own command
     try:
         wait_until_up(port, process)
         yield f"http://127.0.0.1:{port}", process
@@ -136,10 +137,10 @@ def server(kind: str):
 
 def login(base: str, credentials: dict) -> str:
     body = json.dumps({"email": credentials["email"], "password": credentials["password"]}).encode()
-    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+    request = urllib.request.Request(  # noqa: S310  # nosec B310  # http://127.0.0.1 only
         base + "/api/auth/login/", data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # nosec B310  # http://127.0.0.1
         return json.loads(response.read())["token"]
 
 
@@ -174,7 +175,7 @@ def wrk(
         handle.write(script)
     try:
         command = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-        output = subprocess.run(  # noqa: S603
+        output = subprocess.run(  # noqa: S603  # nosec B603  # our own command
             [*command, "--timeout", "30s", "-s", handle.name, url],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip

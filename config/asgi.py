@@ -13,12 +13,14 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.body_limits import BodyLimitGuard  # noqa: E402
 from config.health import HealthFastPath  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": HealthFastPath(django_asgi_app),
+        # Body limits per route under any ASGI server (config/server.py refuses earlier, as the body streams in).
+        "http": BodyLimitGuard(HealthFastPath(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

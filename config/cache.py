@@ -9,7 +9,7 @@ Redis client per socket. Here every cache object of a process shares one client 
 client and redis-py's pool are thread-safe, and the pool reconnects by itself in a forked child.
 """
 
-import pickle
+import pickle  # nosec B403  # values this process stored itself, never bytes from outside (see LocalCache)
 import threading
 import time
 from typing import ClassVar
@@ -58,7 +58,7 @@ class LocalCache(LocMemCache):
     def window_hit(self, key: str, window: float, now: float, amount: int = 1) -> tuple[int, float]:
         key = self.make_and_validate_key(key)
         with self._lock:
-            current = None if self._has_expired(key) else pickle.loads(self._cache[key])  # noqa: S301 (our own)
+            current = None if self._has_expired(key) else pickle.loads(self._cache[key])  # noqa: S301  # nosec B301  # our own
             if current is None or current[1] + window <= now:
                 count, start = amount, now
                 self._set(key, pickle.dumps((count, start), self.pickle_protocol), window)
@@ -73,6 +73,6 @@ class LocalCache(LocMemCache):
         with self._lock:
             if self._has_expired(key):
                 return
-            count, current_start = pickle.loads(self._cache[key])  # noqa: S301 (our own)
+            count, current_start = pickle.loads(self._cache[key])  # noqa: S301  # nosec B301  # our own
             if current_start == start and count >= amount:
                 self._cache[key] = pickle.dumps((count - amount, start), self.pickle_protocol)

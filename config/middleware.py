@@ -5,8 +5,7 @@ import re
 import time
 import uuid
 
-from django.conf import settings
-
+from config.body_limits import TOO_LARGE_CODE, TOO_LARGE_DETAIL, body_limit, declared_length
 from config.exceptions import json_error
 from config.logging import loggable_path, request_id_var
 
@@ -68,16 +67,14 @@ class RequestIdMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses a request whose declared body exceeds REQUEST_MAX_BODY_SIZE with 413, before reading it."""
+    """Refuses a request whose declared body exceeds its route's limit (config.body_limits) with 413, before
+    reading it. The server process and the ASGI guard refuse earlier; this keeps the limits under WSGI too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.REQUEST_MAX_BODY_SIZE:
-            return json_error(413, "Request body is too large.", "request_too_large")
+        length = declared_length(request.META.get("CONTENT_LENGTH")) or 0
+        if length > body_limit(request.path):
+            return json_error(413, TOO_LARGE_DETAIL, TOO_LARGE_CODE)
         return self.get_response(request)

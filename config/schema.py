@@ -54,8 +54,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "invalid_credentials": "Wrong email or password.",
     "email_taken": "A user with this email exists.",
     "wrong_role": "A linked user does not have the role the link needs.",
-    "wrong_password": "The current password is wrong.",
-    "weak_password": "The new password is too weak; `fields.password` says why.",
+    "wrong_password": "The current password is wrong.",  # nosec B105  # an error code's description
+    "weak_password": "The new password is too weak; `fields.password` says why.",  # nosec B105  # a description
     "read_only_field": "A field that cannot be changed here was sent.",
     "cannot_deactivate_self": "Administrators cannot deactivate their own account.",
     # materials
@@ -111,6 +111,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "payment_provider_unavailable": "The payment provider could not be reached; try again later.",
     "payment_in_progress": "A payment of this invoice is already being processed.",
     "payments_not_configured": "Online payment is not configured on this server.",
+    "payment_check_deferred": "The payment was read from the provider moments ago (or may be ours with its id not "
+    "stored yet): deliver the notification again after `Retry-After` seconds.",
     "telegram_not_configured": "Telegram is not configured on this server.",
     # health
     "not_ready": "A dependency is failing; `checks` names it.",

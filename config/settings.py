@@ -77,7 +77,8 @@ DOTENV_FILE = load_dotenv_file()
 DJANGO_ENV = env_str("DJANGO_ENV", "development")
 PRODUCTION = DJANGO_ENV == "production"
 
-DEFAULT_SECRET_KEY = "insecure-embedded-default-key-change-me-in-production-0123456789"
+# bandit B105 (below): the embedded mode's key, refused in production (the check below; `make check-deploy`).
+DEFAULT_SECRET_KEY = "insecure-embedded-default-key-change-me-in-production-0123456789"  # nosec B105
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
@@ -261,7 +262,7 @@ REST_KNOX = {
     "TOKEN_TTL": TOKEN_TTL,
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": None,
+    "TOKEN_LIMIT_PER_USER": None,  # nosec B105  # a setting named "token", not a password
 }
 # Failed logins allowed per window before 429: per account, and per client address (generous: a whole
 # school may sit behind one address).
@@ -280,6 +281,7 @@ THROTTLE_PASSWORD_CHANGE = env_str("THROTTLE_PASSWORD_CHANGE", "10/hour")
 THROTTLE_UPLOADS = env_str("THROTTLE_UPLOADS", "120/hour")
 THROTTLE_INVOICE_SEND = env_str("THROTTLE_INVOICE_SEND", "120/hour")
 THROTTLE_PAYMENTS = env_str("THROTTLE_PAYMENTS", "30/hour")
+THROTTLE_PAYMENT_WEBHOOK = env_str("THROTTLE_PAYMENT_WEBHOOK", "120/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -306,6 +308,7 @@ REST_FRAMEWORK = {
         "uploads": THROTTLE_UPLOADS,
         "invoice_send": THROTTLE_INVOICE_SEND,
         "payments": THROTTLE_PAYMENTS,
+        "payment_webhook": THROTTLE_PAYMENT_WEBHOOK,
         # Chat tickets per user: at most twice this many live at once (each lives 60 s), which bounds the
         # embedded cache's entries per user.
         "chat_ticket": "30/min",
@@ -350,8 +353,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 25 * 1024 * 1024)
-# Whole request body (files included); a bit above one maximal file plus its form fields.
+# Whole request body (files included); a bit above one maximal file plus its form fields. The largest body of any
+# request, allowed only on the upload endpoints (config/body_limits.py); every other route has a smaller limit below.
 REQUEST_MAX_BODY_SIZE = env_int("REQUEST_MAX_BODY_SIZE", UPLOAD_MAX_FILE_SIZE + 1024 * 1024)
+# Per-route body limits, decided from the method and path before any byte of the body is read (by our Daphne
+# request class in config/server.py, by config.body_limits.BodyLimitGuard under any ASGI server, and by
+# config.middleware.BodySizeLimitMiddleware): JSON endpoints, the logins, the two anonymous webhooks.
+JSON_MAX_BODY_SIZE = env_int("JSON_MAX_BODY_SIZE", 1024 * 1024)
+LOGIN_MAX_BODY_SIZE = env_int("LOGIN_MAX_BODY_SIZE", 4 * 1024)
+WEBHOOK_MAX_BODY_SIZE = env_int("WEBHOOK_MAX_BODY_SIZE", 64 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Behind nginx, private files are sent by the proxy (X-Accel-Redirect) after the app checked access.
 PRIVATE_FILES_X_ACCEL = env_bool("PRIVATE_FILES_X_ACCEL", False)
@@ -472,6 +482,10 @@ PAYMENT_API_BASE_URL = env_str("PAYMENT_API_BASE_URL", "https://api.yookassa.ru/
 PAYMENT_SHOP_ID = env_str("PAYMENT_SHOP_ID")  # payments are off while unset
 PAYMENT_SECRET_KEY = env_str("PAYMENT_SECRET_KEY")
 PAYMENT_TIMEOUT_SECONDS = env_float("PAYMENT_TIMEOUT_SECONDS", 10.0)
+# The anonymous payment webhook drives at most one provider read per payment of ours that can still change, per
+# interval (claimed atomically in the database), each with a short timeout.
+PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3.0)
+PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}
 

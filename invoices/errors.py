@@ -15,6 +15,7 @@ class InvoiceErrorCode(StrEnum):
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
     PAYMENT_IN_PROGRESS = "payment_in_progress"
     PAYMENTS_NOT_CONFIGURED = "payments_not_configured"
+    PAYMENT_CHECK_DEFERRED = "payment_check_deferred"
     TELEGRAM_NOT_CONFIGURED = "telegram_not_configured"
 
 

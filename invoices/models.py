@@ -35,6 +35,9 @@ class Payment(models.Model):
     idempotence_key = models.CharField(max_length=64, unique=True)
     confirmation_url = models.URLField(max_length=2000, blank=True)
     raw_last_notification = models.JSONField(null=True, blank=True)
+    # When a webhook last claimed a read of this payment from the provider: at most one read per
+    # PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS (invoices.services.paying._claim_provider_read).
+    provider_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

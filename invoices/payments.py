@@ -161,5 +161,6 @@ def _parse(body: dict) -> ProviderPayment:
         raise PaymentProviderError("unexpected payment shape") from None
 
 
-def payment_provider() -> PaymentProvider:
-    return YooKassaClient()
+def payment_provider(*, timeout: float | None = None) -> PaymentProvider:
+    """The configured provider; `timeout` (seconds) replaces PAYMENT_TIMEOUT_SECONDS for its calls."""
+    return YooKassaClient(timeout=timeout)

@@ -73,7 +73,8 @@ class TelegramClient:
             raise TelegramNotConfigured("TELEGRAM_BOT_TOKEN is not set")
         self.base_url = (base_url or settings.TELEGRAM_API_BASE_URL).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.TELEGRAM_TIMEOUT_SECONDS
-        self.attempts = attempts if attempts is not None else settings.TELEGRAM_CLIENT_ATTEMPTS
+        # At least one attempt: the call below raises the last attempt's error, so there must be one.
+        self.attempts = max(1, attempts if attempts is not None else settings.TELEGRAM_CLIENT_ATTEMPTS)
         self.backoff = backoff if backoff is not None else settings.TELEGRAM_CLIENT_BACKOFF_SECONDS
         # A 429 asking to wait longer than this is handed back to the job queue instead of sleeping here.
         self.max_inline_wait = max_inline_wait if max_inline_wait is not None else settings.TELEGRAM_MAX_INLINE_WAIT
@@ -92,7 +93,8 @@ class TelegramClient:
                     if attempt == self.attempts or wait > self.max_inline_wait:
                         break
                     time.sleep(wait)
-        assert last_error is not None
+        if last_error is None:  # unreachable: every attempt returns, raises or sets it
+            raise TelegramRetryLater("no attempt was made")
         raise last_error
 
     def _call_once(self, http: httpx.Client, url: str, method: str, payload: dict) -> dict:

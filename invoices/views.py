@@ -23,7 +23,7 @@ from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
 from invoices.errors import InvoiceErrorCode
 from invoices.models import Invoice, InvoiceStatus
-from invoices.payments import PaymentProviderError
+from invoices.payments import PaymentProviderError, payments_enabled
 from invoices.permissions import CanUseInvoices, IsTutor
 from invoices.serializers import (
     InvoiceCancelSerializer,
@@ -200,11 +200,19 @@ _SEEN = re.compile(re.escape(SEEN_PREFIX) + r"([0-9]{1,18})")
 
 
 class PaymentWebhookView(APIView):
-    """The provider's notification. Its body is only a hint: the payment is re-read from the provider."""
+    """The provider's notification. Its body is only a hint: the payment is re-read from the provider.
+
+    Anonymous, so it never lets a caller drive outbound traffic: nothing is read while payments are off (503
+    `payments_not_configured`, before the body is parsed), nor for an id that names no payment of ours that can
+    still change; at most one read per payment and interval (`payment_check_deferred` 503 with `Retry-After`
+    otherwise, so that the provider delivers again), each with a short timeout; and a per-address rate
+    (`THROTTLE_PAYMENT_WEBHOOK`).
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "payment_webhook"
 
     @extend_schema(request=None, responses={200: None})
     @api_errors(
@@ -212,10 +220,18 @@ class PaymentWebhookView(APIView):
             400: [ErrorCode.PARSE_ERROR],
             413: [ErrorCode.REQUEST_TOO_LARGE],
             415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE],
-            503: [InvoiceErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
+            503: [
+                InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED,
+                InvoiceErrorCode.PAYMENT_CHECK_DEFERRED,
+                InvoiceErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            ],
         }
     )
     def post(self, request):
+        if not payments_enabled():
+            return Response(
+                error_body("Online payment is not configured.", InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED), status=503
+            )
         data = request.data if isinstance(request.data, dict) else {}
         payment_id = (data.get("object") or {}).get("id") if isinstance(data.get("object"), dict) else None
         if not isinstance(payment_id, str) or not _PROVIDER_ID.match(payment_id):
@@ -225,6 +241,12 @@ class PaymentWebhookView(APIView):
         notification = data if len(json.dumps(data, default=str)) <= 16384 else {"event": str(data.get("event"))[:64]}
         try:
             outcome = services.payment_apply_notification(provider_payment_id=payment_id, notification=notification)
+        except services.PaymentCheckDeferred as deferred:
+            body = error_body(
+                "This payment is being checked; deliver the notification again later.",
+                InvoiceErrorCode.PAYMENT_CHECK_DEFERRED,
+            )
+            return Response(body, status=503, headers={"Retry-After": str(deferred.retry_after)})
         except PaymentProviderError:
             # Not applied: answer non-2xx so that the provider delivers the notification again later.
             return Response(

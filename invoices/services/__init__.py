@@ -14,11 +14,12 @@ from invoices.services.lifecycle import (
     invoice_update,
     invoices_mark_overdue,
 )
-from invoices.services.paying import invoice_pay, payment_apply_notification
+from invoices.services.paying import PaymentCheckDeferred, invoice_pay, payment_apply_notification
 from invoices.services.telegram_link import telegram_invoice_seen, telegram_link_bind, telegram_link_create
 
 __all__ = [
     "TRANSITIONS",
+    "PaymentCheckDeferred",
     "apply_transition",
     "can_transition",
     "invoice_cancel",

@@ -2,13 +2,14 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from config.parsing import InvalidInput, parse_id
 from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
 from invoices.locks import invoice_for_update, payment_for_update
 from invoices.models import Invoice, InvoiceStatus, Payment, PaymentStatus
@@ -40,6 +41,10 @@ def _provider_unavailable() -> InvoiceError:
     )
 
 
+def _payments_not_configured() -> InvoiceError:
+    return InvoiceError("Online payment is not configured.", InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED, status=503)
+
+
 def invoice_pay(*, invoice_id: int, by: User, provider: PaymentProvider | None = None) -> Payment:
     """Start (or resume) the parent's payment of an invoice; returns the payment with its confirmation URL.
 
@@ -52,9 +57,7 @@ def invoice_pay(*, invoice_id: int, by: User, provider: PaymentProvider | None =
         if by.pk != invoice.parent_id:
             raise InvoiceError("Only the invoice's parent pays it.", InvoiceErrorCode.NOT_ALLOWED, status=403)
         if provider is None and not payments_enabled():
-            raise InvoiceError(
-                "Online payment is not configured.", InvoiceErrorCode.PAYMENTS_NOT_CONFIGURED, status=503
-            )
+            raise _payments_not_configured()
         provider = provider or payment_provider()
         if invoice.status not in PAYABLE:
             raise IllegalTransition(invoice.status, S.PAID)
@@ -124,26 +127,80 @@ def _store_created(invoice_pk: int, payment_pk: int, remote: ProviderPayment) ->
     return payment
 
 
+class PaymentCheckDeferred(Exception):
+    """The notification cannot be checked now without another provider read: the caller answers 503 so that the
+    provider delivers it again later (after `retry_after` seconds)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _check_interval() -> timedelta:
+    # Never shorter than a read may take: one read of a payment at a time.
+    return timedelta(
+        seconds=max(settings.PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS, settings.PAYMENT_WEBHOOK_TIMEOUT_SECONDS)
+    )
+
+
+def _claim_provider_read(payment_pk: int) -> bool:
+    """Take this payment's provider read for the current interval: one conditional UPDATE, so of any number of
+    parallel webhooks, in any number of processes, exactly one gets it (the database serializes the writes)."""
+    now = timezone.now()
+    return bool(
+        Payment.objects.filter(pk=payment_pk, status__in=_OPEN_PAYMENT)
+        .filter(Q(provider_checked_at__isnull=True) | Q(provider_checked_at__lte=now - _check_interval()))
+        .update(provider_checked_at=now)
+    )
+
+
+def _awaiting_a_provider_id() -> bool:
+    """A payment started moments ago whose provider id is not stored yet: a notification may overtake it."""
+    recent = timezone.now() - timedelta(minutes=10)
+    return Payment.objects.filter(
+        status=PaymentStatus.CREATING, provider_payment_id__isnull=True, updated_at__gte=recent
+    ).exists()
+
+
 def payment_apply_notification(
     *, provider_payment_id: str, notification: dict, provider: PaymentProvider | None = None
 ) -> str:
     """Apply a provider notification. Never trusts its body: re-reads the payment from the provider.
 
+    Anonymous callers cannot drive outbound traffic with it: the provider is read only for a payment of ours that
+    can still change (an unknown id, or a payment already succeeded or canceled, is answered from our database),
+    at most once per payment and PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS (claimed atomically in the database, so
+    across processes), with a short timeout.
+
     Returns what happened: "paid", "duplicate", "recorded", "released", "unknown", "mismatch" or "ignored".
     Only "paid" changes the invoice, at most once per invoice (row lock; unique provider payment id).
     A payment held for capture is captured while the invoice can be paid, else released ("released"), under the
     invoice's lock: a cancel and a payment of one invoice never both win.
-    Raises PaymentProviderError when the provider cannot be reached (the caller answers 503 so it retries).
+    Raises PaymentProviderError when the provider cannot be reached, and PaymentCheckDeferred when the payment was
+    read moments ago or may be ours with its id not stored yet (the caller answers 503 so that it is delivered again).
     """
-    provider = provider or payment_provider()
+    if provider is None and not payments_enabled():
+        raise _payments_not_configured()
+    payment = Payment.objects.filter(provider_payment_id=provider_payment_id).first()
+    if payment is None:
+        if _awaiting_a_provider_id():
+            raise PaymentCheckDeferred(retry_after=int(_check_interval().total_seconds()))
+        logger.warning("payment notification for an unknown payment", extra={"fields": {"id": provider_payment_id}})
+        return "unknown"
+    if payment.status in _FINAL_PAYMENT:
+        return "duplicate"
+    if not _claim_provider_read(payment.pk):
+        if Payment.objects.filter(pk=payment.pk, status__in=_FINAL_PAYMENT).exists():
+            return "duplicate"  # settled by the read that held the claim
+        raise PaymentCheckDeferred(retry_after=int(_check_interval().total_seconds()))
+    provider = provider or payment_provider(timeout=settings.PAYMENT_WEBHOOK_TIMEOUT_SECONDS)
     try:
         remote = provider.get_payment(provider_payment_id)
     except PaymentNotFound:
-        logger.warning("payment notification for an unknown payment", extra={"fields": {"id": provider_payment_id}})
+        logger.error("the provider does not know a payment of ours", extra={"fields": {"id": provider_payment_id}})
         return "unknown"
-    payment = _local_payment(remote)
-    if payment is None:
-        logger.warning("provider payment matches no invoice", extra={"fields": {"id": remote.id}})
+    if remote.id != provider_payment_id:
+        logger.error("the provider answered another payment", extra={"fields": {"id": provider_payment_id}})
         return "unknown"
     with transaction.atomic():
         invoice = invoice_for_update(payment.invoice_id)
@@ -217,17 +274,3 @@ def _capture_or_release(invoice: Invoice, payment: Payment, provider: PaymentPro
         payment.status = remote.status
         payment.save(update_fields=["status", "updated_at"])
     return remote
-
-
-def _local_payment(remote: ProviderPayment) -> Payment | None:
-    payment = Payment.objects.filter(provider_payment_id=remote.id).first()
-    if payment is not None:
-        return payment
-    # The notification may overtake our own storing of the provider's id (see invoice_pay): the metadata we
-    # sent, read back from the provider (so not forgeable by the notifier), names our payment.
-    ref, invoice_ref = remote.metadata.get("payment_ref"), remote.metadata.get("invoice_id")
-    try:
-        ref, invoice_ref = parse_id(ref), parse_id(invoice_ref)
-    except InvalidInput:
-        return None
-    return Payment.objects.filter(pk=ref, invoice_id=invoice_ref, provider_payment_id__isnull=True).first()

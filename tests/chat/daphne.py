@@ -42,11 +42,14 @@ def seed(database_url: str, *, members: int = 2, outsiders: int = 1, migrate: bo
 
 
 class DaphneProcess:
-    def __init__(self, database_url: str, *, cpu: int | None = None, **env: str):
+    """The server we ship (`python -m config.server`: Daphne with the body limits); `stock=True` runs plain Daphne."""
+
+    def __init__(self, database_url: str, *, cpu: int | None = None, stock: bool = False, **env: str):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/chat/"
-        command = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port)]
+        server = "daphne" if stock else "config.server"
+        command = [sys.executable, "-m", server, "-v", "0", "-b", "127.0.0.1", "-p", str(self.port)]
         command.append("config.asgi:application")
         if cpu is not None:
             command = ["taskset", "-c", str(cpu), *command]

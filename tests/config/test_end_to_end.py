@@ -83,7 +83,7 @@ def embedded_server(embedded_env, tmp_path):
         "worker": start(embedded_env, ["manage.py", "run_worker", "--batch"], tmp_path / "worker.log"),
         "daphne": start(
             embedded_env,
-            ["-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            ["-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             tmp_path / "daphne.log",
         ),
     }

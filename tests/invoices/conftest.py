@@ -21,5 +21,6 @@ def fake_provider(settings):
     settings.PAYMENT_SHOP_ID = "shop-1"
     settings.PAYMENT_SECRET_KEY = "shop-secret"
     settings.PAYMENT_TIMEOUT_SECONDS = 0.5
+    settings.PAYMENT_WEBHOOK_TIMEOUT_SECONDS = 0.5
     yield server
     server.stop()

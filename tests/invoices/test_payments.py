@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus
 from invoices.payments import YooKassaClient
@@ -182,17 +183,29 @@ def test_unknown_payments_are_200_and_change_nothing(api_client, fake_provider, 
     assert Invoice.objects.get(pk=invoice.pk).status == S.VIEWED
 
 
-def test_provider_down_during_webhook_is_503_for_a_later_retry(make_client, api_client, fake_provider):
+def test_provider_down_during_webhook_is_503_for_a_later_retry(
+    make_client, api_client, fake_provider, settings, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
     invoice, payment = _started(make_client, fake_provider)
     fake_provider.succeed(payment.provider_payment_id)
     fake_provider.fail_next = 1
     response = api_client.post(WEBHOOK, notification(payment.provider_payment_id), format="json")
     assert (response.status_code, response.json()["code"]) == (503, "payment_provider_unavailable")
     assert Invoice.objects.get(pk=invoice.pk).status == S.VIEWED
+    reads = len(fake_provider.requests)
+    # Redelivered at once: this payment was read moments ago, so no second read; the provider delivers it again.
+    again = api_client.post(WEBHOOK, notification(payment.provider_payment_id), format="json")
+    assert (again.status_code, again.json()["code"]) == (503, "payment_check_deferred")
+    assert again["Retry-After"] == str(int(settings.PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS))
+    assert len(fake_provider.requests) == reads
+    time_machine.shift(settings.PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS)
     assert api_client.post(WEBHOOK, notification(payment.provider_payment_id), format="json").json()["status"] == "paid"
 
 
-def test_notification_overtaking_our_own_bookkeeping_is_matched_by_metadata(fake_provider):
+def test_notification_overtaking_our_own_bookkeeping_is_delivered_again_once_it_is_stored(api_client, fake_provider):
+    """The provider may notify before our `pay` stored its payment id: answered 503 without a read, so that the
+    provider delivers it again; by then the id is ours and the payment is applied."""
     invoice = invoice_in(S.VIEWED)
     payment = Payment.objects.create(
         invoice=invoice, provider="yookassa", amount=invoice.amount, currency="RUB", idempotence_key=uuid.uuid4().hex
@@ -206,9 +219,12 @@ def test_notification_overtaking_our_own_bookkeeping_is_matched_by_metadata(fake
         idempotence_key=payment.idempotence_key,
     )
     fake_provider.succeed(remote.id)
-    assert payment_apply_notification(provider_payment_id=remote.id, notification={}) == "paid"
-    payment.refresh_from_db()
-    assert payment.provider_payment_id == remote.id
+    reads = len(fake_provider.requests)
+    early = api_client.post(WEBHOOK, notification(remote.id), format="json")
+    assert (early.status_code, early.json()["code"]) == (503, "payment_check_deferred")
+    assert len(fake_provider.requests) == reads
+    Payment.objects.filter(pk=payment.pk).update(provider_payment_id=remote.id, status=PaymentStatus.PENDING)
+    assert api_client.post(WEBHOOK, notification(remote.id), format="json").json() == {"status": "paid"}
 
 
 @pytest.mark.parametrize(
@@ -238,6 +254,7 @@ def test_paid_transition_from_every_status(fake_provider, status, outcome):
         metadata={"invoice_id": str(invoice.pk), "payment_ref": str(payment.pk)},
         idempotence_key=payment.idempotence_key,
     )
+    Payment.objects.filter(pk=payment.pk).update(provider_payment_id=remote.id, status=PaymentStatus.PENDING)
     fake_provider.succeed(remote.id)
     assert payment_apply_notification(provider_payment_id=remote.id, notification={}) == outcome
     invoice.refresh_from_db()
@@ -310,7 +327,8 @@ def test_a_held_payment_blocks_a_new_attempt(make_client, fake_provider):
     assert Payment.objects.count() == 1 and len(fake_provider.payments) == 1
 
 
-def test_a_failed_capture_is_503_and_changes_nothing(make_client, api_client, fake_provider):
+def test_a_failed_capture_is_503_and_changes_nothing(make_client, api_client, fake_provider, time_machine, settings):
+    time_machine.move_to(timezone.now(), tick=False)
     invoice, payment = _held(make_client, fake_provider)
     event = notification(payment.provider_payment_id, event="payment.waiting_for_capture")
     fake_provider.fail_second_stage = 1
@@ -318,4 +336,6 @@ def test_a_failed_capture_is_503_and_changes_nothing(make_client, api_client, fa
     assert (response.status_code, response.json()["code"]) == (503, "payment_provider_unavailable")
     assert Invoice.objects.get(pk=invoice.pk).status == S.VIEWED
     assert Payment.objects.get().status == PaymentStatus.PENDING  # rolled back with the rest
+    # The provider delivers it again once this payment's read interval has passed (the failed read kept its claim).
+    time_machine.shift(settings.PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS)
     assert api_client.post(WEBHOOK, event, format="json").json() == {"status": "paid"}  # the redelivery

@@ -105,14 +105,20 @@ def test_ten_duplicate_webhooks_at_once_pay_once(fake_provider):
     fake_provider.succeed(payment.provider_payment_id)
     clients = [APIClient() for _ in range(10)]  # the provider is anonymous
 
+    reads = len(fake_provider.requests)
+
     def work(i):
         response = clients[i].post(
             "/api/invoices/payments/webhook/", notification(payment.provider_payment_id), format="json"
         )
-        return response.status_code, response.json()["status"]
+        body = response.json()
+        return response.status_code, body.get("status") or body["code"]
 
     results = _in_threads(10, work)
-    assert sorted(results) == [(200, "duplicate")] * 9 + [(200, "paid")]
+    # One read of the provider pays; the others find it paid or being read (503: the provider delivers again).
+    assert results.count((200, "paid")) == 1
+    assert set(results) - {(200, "paid")} <= {(200, "duplicate"), (503, "payment_check_deferred")}
+    assert len(fake_provider.requests) == reads + 1
     assert Payment.objects.count() == 1
     assert InvoiceStatusHistory.objects.filter(invoice=invoice, new_status=S.PAID).count() == 1
     assert Invoice.objects.get(pk=invoice.pk).status == S.PAID

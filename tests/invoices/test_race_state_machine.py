@@ -25,6 +25,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase
@@ -62,6 +63,10 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL row locks and real concurrent transactions")
 
 
+def _deferred(code, body) -> bool:
+    return code == 503 and body.get("code") == "payment_check_deferred"
+
+
 def _error(response) -> dict:
     assert response["Content-Type"].startswith("application/json"), response.content[:200]
     body = response.json()
@@ -82,6 +87,7 @@ class InvoiceRaces(RuleBasedStateMachine):
         self.cancel_wins = 0
         self.paid_outcomes = 0
         self.payment_ids: list[str] = []  # provider ids of this invoice's payments, oldest first
+        self.clock_offset = timedelta(0)  # how far redeliveries have moved the clock (claims are timestamps)
 
     # --- between races -----------------------------------------------------------------------------------
     @precondition(lambda self: self.invoice.due_date >= timezone.localdate())
@@ -126,6 +132,7 @@ class InvoiceRaces(RuleBasedStateMachine):
             thread.join(timeout=JOIN_SECONDS)
         assert not any(thread.is_alive() for thread in threads), f"deadlock: a thread still runs {actions}"
         assert not errors, errors
+        self._redeliver_deferred(outcomes, replay)
         self.totals["races"] += 1
         self.totals["open_races"] += before not in (S.PAID, S.CANCELLED)
         self.totals["requests"] += count
@@ -156,6 +163,26 @@ class InvoiceRaces(RuleBasedStateMachine):
             return ("webhook", None, None)
         hook = APIClient().post(WEBHOOK, notification(replay), format="json")
         return ("webhook", hook.status_code, hook.json())
+
+    def _redeliver_deferred(self, outcomes, replay):
+        """A notification answered 503 `payment_check_deferred` (a concurrent delivery held this payment's provider
+        read) is delivered again by the provider once the read interval has passed: replayed here, in order, with
+        the clock moved past the interval, and judged by the answer to the redelivery."""
+        interval = timedelta(seconds=self.interval_seconds)
+        for i, outcome in enumerate(outcomes):
+            kind = outcome[0]
+            if kind == "pay" and outcome[1] == 200 and _deferred(*outcome[3]):
+                event = notification(outcome[2], "payment.waiting_for_capture")
+            elif kind == "webhook" and _deferred(outcome[1], outcome[2]):
+                event = notification(replay)
+            else:
+                continue
+            self.totals["deferred"] += 1
+            self.clock_offset += interval
+            with time_machine.travel(timezone.now() + self.clock_offset, tick=True):
+                hook = APIClient().post(WEBHOOK, event, format="json")
+            answer = (hook.status_code, hook.json())
+            outcomes[i] = (*outcome[:3], answer) if kind == "pay" else ("webhook", *answer)
 
     def _judge(self, before, actions, outcomes):
         invoice = Invoice.objects.get(pk=self.invoice.pk)
@@ -252,8 +279,11 @@ def test_pay_cancel_overdue_and_webhook_races_on_one_invoice(fake_provider, sett
         "DEFAULT_THROTTLE_RATES": {scope: "1000000/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
     }
     # The fixture's 0.5 s provider timeout tests timeouts; here a busy machine must not turn a slow answer into a 502.
-    settings.PAYMENT_TIMEOUT_SECONDS = 10
+    settings.PAYMENT_TIMEOUT_SECONDS = settings.PAYMENT_WEBHOOK_TIMEOUT_SECONDS = 10
     InvoiceRaces.provider = fake_provider
+    InvoiceRaces.interval_seconds = max(
+        settings.PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS, settings.PAYMENT_WEBHOOK_TIMEOUT_SECONDS
+    )
     InvoiceRaces.totals = Counter()
     runs = 0
     # Hypothesis draws how many steps a run takes: runs go on until enough races were run (each run a new invoice).
@@ -275,7 +305,7 @@ def test_pay_cancel_overdue_and_webhook_races_on_one_invoice(fake_provider, sett
         f"\n{totals['races']} races in {runs} hypothesis runs, {totals['requests']} racing requests: "
         + ", ".join(
             f"{name} {totals[name]}"
-            for name in ("open_races", *ACTIONS, "cancel_wins", "paid", "released", "losers_409")
+            for name in ("open_races", *ACTIONS, "cancel_wins", "paid", "released", "losers_409", "deferred")
         )
     )
     assert totals["races"] >= RACES_WANTED

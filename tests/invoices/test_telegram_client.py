@@ -29,6 +29,17 @@ def test_send_message_posts_to_the_bot_api(fake_telegram):
     assert call["body"]["reply_markup"] == {"inline_keyboard": BUTTONS}
 
 
+@pytest.mark.parametrize("attempts", [0, -1])
+def test_a_client_configured_with_no_attempts_still_makes_one(fake_telegram, settings, attempts):
+    """It used to fall through to `assert last_error is not None` (gone under `python -O`: `raise None`)."""
+    settings.TELEGRAM_CLIENT_ATTEMPTS = attempts
+    fake_telegram.script = [{"status": 500, "body": {"ok": False}}]
+    with pytest.raises(TelegramRetryLater):
+        TelegramClient().send_message(1, "x")
+    assert len(fake_telegram.calls) == 1
+    assert TelegramClient().send_message(1, "x") == 1002
+
+
 def test_500_then_success_is_retried_in_process(fake_telegram):
     fake_telegram.script = [{"status": 500, "body": {"ok": False}}]
     assert TelegramClient().send_message(1, "x") == 1002

@@ -239,7 +239,8 @@ def run(args) -> int:
         port = free_port()
         host = f"http://127.0.0.1:{port}"
         # -v 0: no plain access log from Daphne; the app's JSON request lines are what report.py reads.
-        argv = [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        argv = [str(BIN / "python"), "-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
+        argv.append("config.asgi:application")
         daphne = stack.start(
             "daphne",
             [*taskset("0"), *argv],

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.seeding import SCALES, seed_demo
 
-DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo logins only; refused in production
+# bandit B105 (below): the documented password of the demo logins (README); seed_demo refuses to run in production.
+DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105  # nosec B105
 
 
 class Command(BaseCommand):
