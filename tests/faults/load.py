@@ -51,6 +51,7 @@ class Figures:
     server_errors_after: int = 0  # 5xx (or no answer) of requests started once the service was back for 1 s
     recovery: float | None = None  # first 2xx of a request started after the service was back, seconds
     slowest: float = 0.0
+    slowest_by_kind: dict = field(default_factory=dict)
     sent: int = 0
     stored: int = 0
     received: list[int] = field(default_factory=list)
@@ -156,7 +157,8 @@ class Load:
 
     async def __aenter__(self):
         self.http = httpx.AsyncClient(timeout=30)
-        self.readers = [Reader(self, index, self.tokens[1 + index]) for index in range(3)]
+        # Sockets on servers 1, 0, 1: two of three on the server the Daphne scenario kills.
+        self.readers = [Reader(self, index + 1, self.tokens[1 + index]) for index in range(3)]
         self.tasks = [asyncio.create_task(reader.run()) for reader in self.readers]
         await until(lambda: all(reader.connected for reader in self.readers), "every socket connected")
         self.tasks += [asyncio.create_task(self.http_client(index)) for index in range(HTTP_CLIENTS)]
@@ -179,7 +181,19 @@ class Load:
         stored = await self.history()
         await until(
             lambda: all(set(reader.messages) >= set(stored) for reader in self.readers),
-            lambda: f"sockets caught up; missing {[len(set(stored) - set(r.messages)) for r in self.readers]}",
+            lambda: (
+                "sockets caught up; missing "
+                + str(
+                    [
+                        sorted((pk, stored[pk]["client_id"]) for pk in set(stored) - set(r.messages))
+                        for r in self.readers
+                    ]
+                )
+                + f"; highest ids from the stream {[r.upto for r in self.readers]} of {max(stored)}"
+                + f"; resyncs {[r.resyncs for r in self.readers]}"
+                + "\n"
+                + self.stack.log_tail(6000)
+            ),
         )
         for reader in self.readers:
             reader.closing = True
@@ -212,6 +226,9 @@ class Load:
         firsts = [r.ended for r in self.records if r.kind == "write" and r.started >= back and r.status in (200, 201)]
         figures.recovery = round(min(firsts) - back, 2) if firsts else None
         figures.slowest = round(max(r.ended - r.started for r in self.records), 2)
+        for record in self.records:
+            took = round(record.ended - record.started, 2)
+            figures.slowest_by_kind[record.kind] = max(took, figures.slowest_by_kind.get(record.kind, 0))
         figures.sent = len(self.acked)
         figures.stored = len(stored)
         client_ids = Counter(message["client_id"] for message in stored.values())
@@ -318,7 +335,7 @@ class Reader:
                             self.upto = max(self.upto, frame["message"]["id"])
                         elif frame["type"] == "resync":
                             self.resyncs += 1
-                            await self.fetch_after(self.upto)
+                            await self.fetch_after(min(self.upto, frame.get("after", self.upto)))
             except (ConnectionClosed, InvalidHandshake, InvalidStatus, OSError, TimeoutError):
                 pass
             if self.closing:
