@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -47,6 +48,39 @@ def settings_for(cluster: PrivateCluster, redis_server: RedisServer, telegram: F
     }
 
 
+class HoldingTelegram(FakeTelegram):
+    """The fake Bot API, able to hold one call (the `hold`-th from now) unanswered until `release`: the worker
+    scenario kills the worker while the fake holds its call, i.e. after the job's effect was recorded and the
+    message went out, before the answer came back. (A kill between the record and the call would lose the message:
+    the documented at-most-once window, docs/operations.md "Processes"; the suite does not aim at it.)"""
+
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.held = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+        self._arrivals = 0
+        self._hold_at: int | None = None
+
+    def hold(self, nth: int) -> None:
+        with self.lock:
+            self.held.clear()
+            self.gate.clear()
+            self._hold_at = self._arrivals + nth
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def handle(self, request, method, body):
+        with self.lock:
+            self._arrivals += 1
+            holding = self._arrivals == self._hold_at
+        if holding:
+            self.held.set()
+            self.gate.wait(120)
+        return super().handle(request, method, body)
+
+
 class Worker:
     def __init__(self, url: str, env: dict, log: Path):
         self.log = log
@@ -75,7 +109,7 @@ class Stack:
     def __init__(self):
         self.cluster = PrivateCluster()
         self.redis = RedisServer()
-        self.telegram = FakeTelegram(BOT_TOKEN).start()
+        self.telegram = HoldingTelegram(BOT_TOKEN).start()
         # A worker killed inside a call leaves the fake writing to a closed socket: not an error of the suite's.
         self.telegram.server.handle_error = lambda request, address: None
         self.folder = Path(tempfile.mkdtemp(prefix="thebot-faults-"))

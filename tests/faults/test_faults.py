@@ -197,21 +197,20 @@ def daphne_killed(stack: Stack) -> Figures:
 
 async def worker_scenario(stack: Stack) -> Figures:
     async with Load(stack, 6) as load:
-        # Telegram answers slowly, so that the worker is killed inside a job, after its effect.
-        stack.telegram.script = [{"delay": 0.5}] * 20
-        calls = len(stack.telegram.calls)
+        # The fake Telegram holds the second call unanswered: the worker is killed inside that job, after its
+        # effect (recorded, and the message received by Telegram), before the answer.
+        stack.telegram.hold(2)
         await load.send_invoices(len(load.invoices))  # every job queued
-        await asyncio.to_thread(wait_until, lambda: len(stack.telegram.calls) >= calls + 2, "the second job's call")
+        await asyncio.to_thread(wait_until, stack.telegram.held.is_set, "the second job's call")
         broke = load.now()
         await asyncio.to_thread(stack.kill_worker)
+        stack.telegram.release()
         await asyncio.sleep(WORKER_DOWN)  # the outage's length
         await asyncio.to_thread(stack.restart_worker)
         back = await back_when(load, stack.worker.alive)
         await load.messages_after(10)
         await load.stop()
-        figures = await load.figures("worker SIGKILLed, jobs queued", back, back - broke)
-        stack.telegram.script = []
-        return figures
+        return await load.figures("worker SIGKILLed, jobs queued", back, back - broke)
 
 
 def worker_killed(stack: Stack) -> Figures:
