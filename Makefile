@@ -14,7 +14,7 @@ DAPHNE := $(BIN)/python -m config.server -v 0
 # subprocesses and sockets as much as it computes).
 TEST_WORKERS ?= 3
 
-.PHONY: help install install-dev install-load install-browser lock run serve worker migrate test test-slow test-fast perf lint format check-deploy clean soak
+.PHONY: help install install-dev install-load install-browser lock run serve worker migrate test test-slow test-faults test-fast perf lint format check-deploy clean soak
 
 ## List the targets with what each does (the first sentence of the `##` lines above it).
 help:
@@ -95,7 +95,12 @@ install-browser:
 ## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
 ## machines); CI runs them after `make test`.
 test-slow: install-dev install-load install-browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m heavy $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m heavy $(PYTEST_ARGS)
+
+## The fault suite alone (serial, real processes: Redis, PostgreSQL, Daphne and the worker broken under load); prints
+## its table and writes reports/faults.md (docs/operations.md "Faults").
+test-faults: install-dev install-load
+	$(BIN)/python -m pytest -p no:xdist -s tests/faults $(PYTEST_ARGS)
 
 ## The suite without the tests marked slow or heavy (end-to-end processes, the load-test smoke run).
 test-fast: install-dev install-load

@@ -94,19 +94,36 @@ PUBLISH_TIMEOUT_SECONDS = 2.0
 RESYNC_RETRY_SECONDS = 0.5
 RESYNC_TEXT = '{"type":"resync"}'
 
-_missed_rooms: set[int] = set()  # rooms an event of which could not be published, not yet told to resync
+# Rooms an event of which could not be published, not yet told to resync: room id -> the lowest id of a message whose
+# `message.new` was lost (None when only other events were). The `resync` frame names it as `after` (one below):
+# a client's highest id from the stream may already be above it, since later messages of the room can be delivered
+# live before the resync goes out (measured by tests/faults/: a paused Redis lost three messages that way).
+_missed_rooms: dict[int, int | None] = {}
 _missed_lock = threading.Lock()
 _resync_task: asyncio.Task | None = None
 
 
-def room_event_on_commit(room_id: int, text: str) -> None:
+def room_event_on_commit(room_id: int, text: str, *, message_id: int | None = None) -> None:
     """Send a room event once the current transaction has committed. Blocking until the layer has taken it
     keeps one sender's events in order for every receiver. A failure is logged and answered by a `resync` to the
-    room later; it never fails the request (the write has committed)."""
-    transaction.on_commit(lambda: _publish_after_commit(room_id, text))
+    room later; it never fails the request (the write has committed). `message_id`: the new message the event
+    announces, which that `resync` then tells clients to fetch from."""
+    transaction.on_commit(lambda: _publish_after_commit(room_id, text, message_id))
 
 
-def _publish_after_commit(room_id: int, text: str) -> None:
+def _missed(room_id: int, message_id: int | None) -> None:
+    with _missed_lock:
+        lost = [pk for pk in (_missed_rooms.get(room_id), message_id) if pk is not None]
+        _missed_rooms[room_id] = min(lost) if lost else None
+
+
+def _resync_text(room_id: int, message_id: int | None) -> str:
+    if message_id is None:
+        return event_text("resync", room=room_id)
+    return event_text("resync", room=room_id, after=message_id - 1)
+
+
+def _publish_after_commit(room_id: int, text: str, message_id: int | None = None) -> None:
     try:
         async_to_sync(_deliver_bounded)(room_id, text)
     except Exception:
@@ -115,8 +132,7 @@ def _publish_after_commit(room_id: int, text: str) -> None:
             exc_info=True,
             extra={"fields": {"room_id": room_id}},
         )
-        with _missed_lock:
-            _missed_rooms.add(room_id)
+        _missed(room_id, message_id)
         try:
             async_to_sync(_resync_rooms_soon)()
         except Exception:
@@ -141,17 +157,18 @@ async def _resync_rooms() -> None:
     while True:
         await asyncio.sleep(RESYNC_RETRY_SECONDS)
         with _missed_lock:
-            rooms = sorted(_missed_rooms)
+            rooms = sorted(_missed_rooms.items())
         if not rooms:
             return
-        for room_id in rooms:
+        for room_id, message_id in rooms:
             try:
                 async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
-                    await deliver_to_room(room_id, event_text("resync", room=room_id))
+                    await deliver_to_room(room_id, _resync_text(room_id, message_id))
             except Exception:  # noqa: BLE001 (still failing: logged when it failed first; try again later)
                 break
             with _missed_lock:
-                _missed_rooms.discard(room_id)
+                if _missed_rooms.get(room_id, -1) == message_id:  # else a newer loss came meanwhile: told next time
+                    del _missed_rooms[room_id]
 
 
 async def _membership_send(user_ids: list[int], room_id: int, joined: bool) -> None:

@@ -170,6 +170,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's pool shares a bounded set of connections instead (CONN_MAX_AGE must stay 0 with a pool).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     if DATABASE_POOL:
+        # With CONN_HEALTH_CHECKS (conn_health_checks=True above) Django 5.2 gives the pool
+        # check=ConnectionPool.check_connection: a connection is checked (an empty round trip) before it is handed
+        # out, so that after a PostgreSQL restart or a terminated backend the pool does not hand dead connections
+        # to requests (each one a 500). tests/faults/ proves it under load.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": DATABASE_POOL_MIN,
             "max_size": DATABASE_POOL_MAX,
@@ -201,12 +205,25 @@ CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "thebot")
 # and 500 000 live entries (about 150 MB) are more than one embedded process can create within their lifetimes
 # (docs/security.md). Chat tickets are bounded per user (the `chat_ticket` rate below).
 EMBEDDED_CACHES = {"default": {"BACKEND": "config.cache.LocalCache", "OPTIONS": {"MAX_ENTRIES": 500_000}}}
+# Redis that does not answer (paused, a network partition) must not stall requests: every command waits at most
+# REDIS_SOCKET_TIMEOUT seconds, a connection attempt REDIS_CONNECT_TIMEOUT, and a connection idle for more than
+# REDIS_HEALTH_CHECK_SECONDS is PINGed before use (the chat's subscriptions too, which then notice a dead Redis
+# and resubscribe). The callers already fail open (throttles, presence) or tell sockets to resync (chat events).
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 1.0)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 1.0)
+REDIS_HEALTH_CHECK_SECONDS = env_int("REDIS_HEALTH_CHECK_SECONDS", 10)
+REDIS_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "config.cache.SharedRedisCache",  # one Redis pool per process, not per context
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": dict(REDIS_OPTIONS),
         }
     }
     # Chat fan-out (docs/architecture.md "Chat"): Redis pub/sub, one PUBLISH per room event, which each server process
@@ -216,7 +233,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "chat.layer.ResyncingPubSubChannelLayer",  # tells sockets to resync after an outage
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CACHE_KEY_PREFIX + ":asgi"},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_OPTIONS}], "prefix": CACHE_KEY_PREFIX + ":asgi"},
         }
     }
 else:

@@ -56,9 +56,16 @@ class PrivateCluster:
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
+    def _options(self) -> str:
+        return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._as_postgres([self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start"])
+        self._as_postgres([self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", self._options(), "-w", "start"])
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every session is ended, then the server starts again."""
+        command = [self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", self._options(), "-m", "fast", "-w"]
+        self._as_postgres([*command, "restart"])
 
     def stop(self) -> None:
         self._as_postgres([self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"])

@@ -103,7 +103,7 @@ def _message_store(sender, room_id, text, client_id, reply_to_id, attachment) ->
                 attachment_name=(attachment.name or "")[:255] if attachment is not None else "",
             )
             _room_touch(room_id, message)
-            room_event_on_commit(room_id, message_event_text("message.new", message))
+            room_event_on_commit(room_id, message_event_text("message.new", message), message_id=message.pk)
     except IntegrityError:
         # The (sender, client_id) constraint: this is a repeated send, answered with the stored message.
         existing = _existing_send(sender, client_id, room_id)
@@ -142,7 +142,7 @@ def _system_messages_post(rooms, text: str) -> list[Message]:
         messages = Message.objects.bulk_create([Message(room=room, sender=None, text=text) for room in locked])
         for room, message in zip(locked, messages, strict=True):
             room.last_message, room.last_activity_at = message, message.created_at
-            room_event_on_commit(room.pk, message_event_text("message.new", message))
+            room_event_on_commit(room.pk, message_event_text("message.new", message), message_id=message.pk)
         ChatRoom.objects.bulk_update(locked, ["last_message", "last_activity_at"])
     return messages
 
