@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -128,6 +129,32 @@ class TeacherAssignmentSerializer(AssignmentSerializer):
             "returned": assignment.returned_count,
             "late": assignment.late_count,
         }
+
+
+class AssignmentReadSerializer(TeacherAssignmentSerializer):
+    """Schema only: an assignment as the list and the detail answer it to any role (`assignment_serializer_for`),
+    the tutor's and parent's fields, `counts` for teachers and admins, `submission` for students."""
+
+    submission = serializers.SerializerMethodField()
+
+    class Meta(TeacherAssignmentSerializer.Meta):
+        fields = [*TeacherAssignmentSerializer.Meta.fields, "submission"]
+        read_only_fields = fields
+
+    get_submission = StudentAssignmentSerializer.get_submission
+
+
+class AssignmentReadSerializerExtension(OpenApiSerializerExtension):
+    """`counts` and `submission` are there for some roles only: not required."""
+
+    target_class = AssignmentReadSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["required"] = [name for name in schema.get("required", []) if name not in ("counts", "submission")]
+        schema["properties"]["counts"]["description"] = "Teachers and administrators only."
+        schema["properties"]["submission"]["description"] = "Students only: their own submission, or null."
+        return schema
 
 
 def assignment_serializer_for(user: User) -> type[AssignmentSerializer]:

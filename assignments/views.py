@@ -2,7 +2,7 @@
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -27,6 +27,7 @@ from assignments.models import (
 from assignments.permissions import IsStudent, IsTeacher, IsTeacherToWrite
 from assignments.serializers import (
     AssignmentCreateSerializer,
+    AssignmentReadSerializer,
     AssignmentUpdateSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -89,6 +90,10 @@ class _UploadThrottleMixin:
 _STATUS_ERRORS = {403: [AssignmentErrorCode.NOT_ALLOWED], 409: [AssignmentErrorCode.INVALID_TRANSITION]}
 
 
+@extend_schema_view(
+    list=extend_schema(responses=AssignmentReadSerializer(many=True)),
+    retrieve=extend_schema(responses=AssignmentReadSerializer),
+)
 class AssignmentViewSet(
     _UploadThrottleMixin,
     mixins.ListModelMixin,
