@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User, validate_timezone
-from config.parsing import BoundedIntegerField, IdField, IdRelatedField
+from config.parsing import BoundedIntegerField, CharField, IdField, IdRelatedField, ModelSerializer
 
 
 def person_name(user: User) -> str:
@@ -21,7 +21,7 @@ class PersonSerializer(serializers.Serializer):
     # object (select_related or prefetched), so it costs no query.
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True, help_text="Full name; the email's local part when it is empty.")
+    name = CharField(read_only=True, help_text="Full name; the email's local part when it is empty.")
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
 
     def to_representation(self, user):
@@ -34,13 +34,13 @@ PERSON = PersonSerializer()
 
 class StudentProfileSerializer(serializers.Serializer):
     grade = serializers.IntegerField(allow_null=True)
-    goal = serializers.CharField()
+    goal = CharField()
     tutor = PersonSerializer(allow_null=True)
     parent = PersonSerializer(allow_null=True)
 
 
 class TeacherProfileSerializer(serializers.Serializer):
-    bio = serializers.CharField()
+    bio = CharField()
     experience_years = serializers.IntegerField()
     subjects = serializers.SerializerMethodField()
 
@@ -54,7 +54,7 @@ class TeacherProfileSerializer(serializers.Serializer):
 
 
 class TutorProfileSerializer(serializers.Serializer):
-    bio = serializers.CharField()
+    bio = CharField()
 
 
 class ParentProfileSerializer(serializers.Serializer):
@@ -80,7 +80,7 @@ PROFILE_REPRESENTERS = {
 }
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     """The full user with the profile of their role (as `/api/profile/me/` and the admin list show it)."""
 
     profile = serializers.SerializerMethodField()
@@ -115,27 +115,27 @@ class UserSerializer(serializers.ModelSerializer):
 
 # --- Input -----------------------------------------------------------------------------------------------
 class LoginSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = CharField(max_length=254)
+    password = CharField(max_length=128, trim_whitespace=False)
 
 
 class LoginResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = CharField()
     expires_at = serializers.DateTimeField()
     user = UserSerializer()
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    old_password = CharField(max_length=128, trim_whitespace=False)
+    new_password = CharField(max_length=128, trim_whitespace=False)
 
 
 class ProfileInputSerializer(serializers.Serializer):
     """Every profile field that exists; the service decides which ones the caller may set."""
 
     grade = BoundedIntegerField(min_value=1, max_value=12, allow_null=True, required=False)
-    goal = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    bio = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    goal = CharField(max_length=2000, allow_blank=True, required=False)
+    bio = CharField(max_length=5000, allow_blank=True, required=False)
     experience_years = BoundedIntegerField(min_value=0, max_value=80, required=False)
     tutor = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
     parent = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
@@ -164,21 +164,21 @@ class _RejectReadOnlyMixin:
 class MeUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
     read_only_inputs = ("id", "email", "role", "is_staff", "is_superuser", "is_active", "telegram_chat_id")
 
-    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
-    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    first_name = CharField(max_length=150, allow_blank=True, required=False)
+    last_name = CharField(max_length=150, allow_blank=True, required=False)
+    timezone = CharField(max_length=64, required=False, validators=[validate_timezone])
+    phone = CharField(max_length=32, allow_blank=True, required=False)
     profile = OwnProfileInputSerializer(required=False)
 
 
 class AdminUserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, allow_blank=True, default="")
+    password = CharField(max_length=128, required=False, trim_whitespace=False)
+    first_name = CharField(max_length=150, allow_blank=True, default="")
+    last_name = CharField(max_length=150, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices)
-    timezone = serializers.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    phone = serializers.CharField(max_length=32, allow_blank=True, default="")
+    timezone = CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    phone = CharField(max_length=32, allow_blank=True, default="")
     profile = ProfileInputSerializer(required=False)
 
 
@@ -186,16 +186,16 @@ class AdminUserUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
     read_only_inputs = ("id", "role", "is_staff", "is_superuser", "password", "telegram_chat_id")
 
     email = serializers.EmailField(max_length=254, required=False)
-    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
-    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    first_name = CharField(max_length=150, allow_blank=True, required=False)
+    last_name = CharField(max_length=150, allow_blank=True, required=False)
+    timezone = CharField(max_length=64, required=False, validators=[validate_timezone])
+    phone = CharField(max_length=32, allow_blank=True, required=False)
     is_active = serializers.BooleanField(required=False)
     profile = ProfileInputSerializer(required=False)
 
 
 class AdminUserCreatedSerializer(UserSerializer):
-    temporary_password = serializers.CharField(read_only=True, allow_null=True)
+    temporary_password = CharField(read_only=True, allow_null=True)
 
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "temporary_password"]
@@ -203,4 +203,4 @@ class AdminUserCreatedSerializer(UserSerializer):
 
 
 class TemporaryPasswordSerializer(serializers.Serializer):
-    temporary_password = serializers.CharField()
+    temporary_password = CharField()

@@ -27,6 +27,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from config.exceptions import error_body
+from config.parsing import BooleanFilter
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 
@@ -125,7 +126,7 @@ class PasswordChangeView(APIView):
 
 class AdminUserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = User

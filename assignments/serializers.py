@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,7 +13,7 @@ from accounts.selectors import students_of
 from accounts.serializers import PersonSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
-from config.parsing import DateTimeField, IdRelatedField, ScopedIdRelatedField
+from config.parsing import CharField, DateTimeField, IdRelatedField, ModelSerializer, ScopedIdRelatedField
 from materials.models import Subject
 from materials.serializers import SubjectBriefSerializer
 
@@ -21,8 +22,8 @@ TEXT_LIMIT = 20000
 
 class AttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    content_type = serializers.CharField(read_only=True)
+    name = CharField(read_only=True)
+    content_type = CharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     url = serializers.SerializerMethodField()
@@ -35,7 +36,7 @@ class SubmissionSummarySerializer(serializers.Serializer):
     """A student's own submission, inline in the assignment list."""
 
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = CharField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     submitted_at = serializers.DateTimeField()
     is_late = serializers.BooleanField()
@@ -52,7 +53,7 @@ class SubmissionCountsSerializer(serializers.Serializer):
     late = serializers.IntegerField()
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     """An assignment as a tutor or parent sees it (read-only); the base of the other read serializers."""
 
     subject = SubjectBriefSerializer(read_only=True)
@@ -130,6 +131,32 @@ class TeacherAssignmentSerializer(AssignmentSerializer):
         }
 
 
+class AssignmentReadSerializer(TeacherAssignmentSerializer):
+    """Schema only: an assignment as the list and the detail answer it to any role (`assignment_serializer_for`),
+    the tutor's and parent's fields, `counts` for teachers and admins, `submission` for students."""
+
+    submission = serializers.SerializerMethodField()
+
+    class Meta(TeacherAssignmentSerializer.Meta):
+        fields = [*TeacherAssignmentSerializer.Meta.fields, "submission"]
+        read_only_fields = fields
+
+    get_submission = StudentAssignmentSerializer.get_submission
+
+
+class AssignmentReadSerializerExtension(OpenApiSerializerExtension):
+    """`counts` and `submission` are there for some roles only: not required."""
+
+    target_class = AssignmentReadSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["required"] = [name for name in schema.get("required", []) if name not in ("counts", "submission")]
+        schema["properties"]["counts"]["description"] = "Teachers and administrators only."
+        schema["properties"]["submission"]["description"] = "Students only: their own submission, or null."
+        return schema
+
+
 def assignment_serializer_for(user: User) -> type[AssignmentSerializer]:
     if user.role == Role.STUDENT:
         return StudentAssignmentSerializer
@@ -139,8 +166,8 @@ def assignment_serializer_for(user: User) -> type[AssignmentSerializer]:
 
 
 class _AssignmentInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+    title = CharField(max_length=200)
+    description = CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
     due_at = DateTimeField()
     max_score = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_SCORE_LIMIT
@@ -173,8 +200,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 class SubmissionFileSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    content_type = serializers.CharField(read_only=True)
+    name = CharField(read_only=True)
+    content_type = CharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -184,7 +211,7 @@ class SubmissionFileSerializer(serializers.Serializer):
 
 class AttemptSerializer(serializers.Serializer):
     number = serializers.IntegerField(read_only=True)
-    text = serializers.CharField(read_only=True)
+    text = CharField(read_only=True)
     submitted_at = serializers.DateTimeField(read_only=True)
     is_late = serializers.BooleanField(read_only=True)
     files = serializers.SerializerMethodField()
@@ -195,7 +222,7 @@ class AttemptSerializer(serializers.Serializer):
         return SubmissionFileSerializer(attempt.files.all(), many=True, context=context).data
 
 
-class SubmissionSerializer(serializers.ModelSerializer):
+class SubmissionSerializer(ModelSerializer):
     """The current state with the current attempt's text and files."""
 
     student = PersonSerializer(read_only=True)
@@ -241,11 +268,11 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class GradeHistorySerializer(serializers.Serializer):
-    action = serializers.CharField(read_only=True)
+    action = CharField(read_only=True)
     attempt = serializers.IntegerField(read_only=True)
     score = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True, allow_null=True)
     max_score = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
-    feedback = serializers.CharField(read_only=True)
+    feedback = CharField(read_only=True)
     by = PersonSerializer(read_only=True, allow_null=True)
     at = serializers.DateTimeField(read_only=True)
 
@@ -264,17 +291,17 @@ class SubmissionDetailSerializer(SubmissionSerializer):
 class SubmissionCreateSerializer(serializers.Serializer):
     """multipart/form-data: `text` and/or up to five `files`."""
 
-    text = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
+    text = CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
 class GradeSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal(0))
-    feedback = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
+    feedback = CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
 
 
 class ReturnSerializer(serializers.Serializer):
-    feedback = serializers.CharField(max_length=TEXT_LIMIT)
+    feedback = CharField(max_length=TEXT_LIMIT)
 
 
 class GradebookRowSerializer(serializers.Serializer):

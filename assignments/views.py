@@ -2,7 +2,7 @@
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -27,6 +27,7 @@ from assignments.models import (
 from assignments.permissions import IsStudent, IsTeacher, IsTeacherToWrite
 from assignments.serializers import (
     AssignmentCreateSerializer,
+    AssignmentReadSerializer,
     AssignmentUpdateSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -40,7 +41,7 @@ from assignments.serializers import (
     assignment_serializer_for,
 )
 from config.exceptions import ErrorCode, NotFound
-from config.parsing import DateTimeFilter, IdField, IdFilter
+from config.parsing import BooleanFilter, DateTimeFilter, IdField, IdFilter, given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials.files import file_response
@@ -62,7 +63,7 @@ class AssignmentFilter(django_filters.FilterSet):
 class SubmissionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=SubmissionStatus.choices)
     student = IdFilter(field_name="student_id")
-    is_late = django_filters.BooleanFilter()
+    is_late = BooleanFilter()
 
 
 def _visible_student_ids(user) -> set[int] | None:
@@ -89,6 +90,10 @@ class _UploadThrottleMixin:
 _STATUS_ERRORS = {403: [AssignmentErrorCode.NOT_ALLOWED], 409: [AssignmentErrorCode.INVALID_TRANSITION]}
 
 
+@extend_schema_view(
+    list=extend_schema(responses=AssignmentReadSerializer(many=True)),
+    retrieve=extend_schema(responses=AssignmentReadSerializer),
+)
 class AssignmentViewSet(
     _UploadThrottleMixin,
     mixins.ListModelMixin,
@@ -253,7 +258,7 @@ class AssignmentViewSet(
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(methods=["GET"], responses={(200, "*/*"): bytes})
     @extend_schema(methods=["DELETE"], responses={204: None})
     @api_errors({403: [AssignmentErrorCode.NOT_ALLOWED]}, methods=["DELETE"])
     @action(
@@ -325,7 +330,7 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         )
         return self._render(submission.pk)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, "*/*"): bytes})
     @action(detail=True, methods=["get"], url_path="files/<id:file_id>", url_name="file")
     def file(self, request, pk=None, file_id=None):
         """Download a file of any attempt, for whoever sees the submission."""
@@ -353,7 +358,7 @@ class GradebookView(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Enrollment.objects.none()
-        query = GradebookQuerySerializer(data=self.request.query_params)
+        query = GradebookQuerySerializer(data=given_query(self.request))
         query.is_valid(raise_exception=True)
         return gradebook_rows(
             self.request.user,

@@ -7,11 +7,11 @@ from rest_framework import serializers
 from accounts.serializers import PersonSerializer
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
-from config.parsing import BIGINT_MAX, BoundedIntegerField, IdField
+from config.parsing import BIGINT_MAX, BoundedIntegerField, CharField, IdField, ModelSerializer
 from materials.serializers import SubjectBriefSerializer
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ModelSerializer):
     """A message as the API and the live events show it (`sender` null for a system message). Expects the
     sender loaded with the message (`select_related("sender")`, or the user who just sent it)."""
 
@@ -36,14 +36,14 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(CharField(allow_null=True))
     def get_attachment_url(self, message: Message) -> str | None:
         if not message.attachment:
             return None
         return reverse("chat:message-attachment", kwargs={"pk": message.pk})
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     user = PersonSerializer(read_only=True)
 
     class Meta:
@@ -52,7 +52,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoomSerializer(serializers.ModelSerializer):
+class RoomSerializer(ModelSerializer):
     """A room in the user's list: `unread_count`, `read_only` and `muted` are the caller's."""
 
     subject = SubjectBriefSerializer(allow_null=True, read_only=True)
@@ -85,7 +85,7 @@ class RoomSerializer(serializers.ModelSerializer):
 class RoomCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[RoomKind.DIRECT, RoomKind.GROUP])
     user = IdField(required=False)
-    name = serializers.CharField(max_length=200, required=False)
+    name = CharField(max_length=200, required=False)
     users = serializers.ListField(child=IdField(), required=False, max_length=200)
 
     def validate(self, attrs):
@@ -99,14 +99,14 @@ class RoomCreateSerializer(serializers.Serializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, default="")
-    client_id = serializers.CharField(max_length=CLIENT_ID_MAX_LENGTH)
+    text = CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, default="")
+    client_id = CharField(max_length=CLIENT_ID_MAX_LENGTH)
     reply_to = IdField(required=False, allow_null=True)
     attachment = serializers.FileField(required=False, allow_null=True)
 
 
 class MessageEditSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
+    text = CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
 
 
 class ReadMarkerSerializer(serializers.Serializer):
@@ -130,5 +130,5 @@ class HistoryPageSerializer(serializers.Serializer):
 
 
 class TicketSerializer(serializers.Serializer):
-    ticket = serializers.CharField()
+    ticket = CharField()
     expires_in = serializers.IntegerField()

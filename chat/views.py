@@ -23,6 +23,7 @@ from chat.serializers import (
 )
 from chat.throttling import send_allowed
 from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
+from config.parsing import given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle, UserRateThrottle
 from materials.files import file_response
@@ -83,7 +84,7 @@ class RoomMessagesView(APIView):
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
     @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})
     def get(self, request, pk: int):
-        query = HistoryQuerySerializer(data=request.query_params)
+        query = HistoryQuerySerializer(data=given_query(request))
         query.is_valid(raise_exception=True)
         room = selectors.access_room(request.user, pk)
         messages, has_more = selectors.messages_page(
@@ -147,7 +148,7 @@ class MessageDetailView(APIView):
 
 
 class MessageAttachmentView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, "*/*"): bytes})
     @api_errors({404: [ChatErrorCode.MESSAGE_NOT_FOUND]})
     def get(self, request, pk: int):
         message = Message.objects.filter(pk=pk, room__participants__user=request.user).first()

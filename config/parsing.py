@@ -23,6 +23,7 @@ import re
 
 import django_filters
 from django import forms
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -149,6 +150,12 @@ def add_weeks(value: dt.datetime, weeks: int) -> dt.datetime:
 
 
 # --- Query parameters read by hand --------------------------------------------------------------------------------
+def given_query(request) -> dict[str, str]:
+    """The query parameters that carry a value (the last of each name): an empty parameter (`?before=`) is the same
+    as an absent one everywhere in the API, as for the filters (docs/api.md)."""
+    return {name: value for name, value in request.query_params.items() if value != ""}
+
+
 def query_id(request, name: str, *, required: bool = False) -> int | None:
     """The id in query parameter `name`: None when absent or empty (unless `required`); 400 `invalid` naming the
     parameter when it is not an id."""
@@ -226,12 +233,54 @@ class DateFilter(django_filters.Filter):
     field_class = DateFormField
 
 
+class BooleanFormField(forms.Field):
+    """`true` or `false` (any case); empty is no value; anything else is refused (django-filter's own boolean field
+    reads an unknown value such as `null` or `yes` as "no filter" and answers the whole list)."""
+
+    VALUES = {"true": True, "false": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = self.VALUES.get(str(value).lower())
+        if parsed is None:
+            raise forms.ValidationError("Expected true or false.", code="invalid")
+        return parsed
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    """A boolean filter (`?is_active=true`); an empty value is no filter, anything but true/false is 400 `invalid`."""
+
+    field_class = BooleanFormField
+
+
 # --- Serializer fields --------------------------------------------------------------------------------------------
 def _to_drf(parse, value):
     try:
         return parse(value)
     except InvalidInput as error:
         raise DrfValidationError(str(error), code="invalid") from None
+
+
+class CharField(serializers.CharField):
+    """Text: a JSON string only (DRF's own CharField also takes a number and stores its digits, so `{"title": 5}`
+    passed where the schema says string)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer with the model's text columns read by the strict `CharField`."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: CharField,
+        models.TextField: CharField,
+    }
 
 
 class IdField(serializers.IntegerField):

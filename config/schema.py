@@ -22,7 +22,11 @@ from collections.abc import Iterable
 
 import uritemplate
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiFilterExtension, OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiFilterExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
@@ -135,8 +139,9 @@ UPLOAD_CODES = {
     400: ["file_empty", "file_type_not_allowed", "file_extension_mismatch"],
     413: ["file_too_large"],
 }
-# Query parameters whose values are never refused (a bad page_size falls back to the default, any search matches).
-_UNCHECKED_QUERY_PARAMETERS = {"page", "page_size", "search"}
+# Query parameters whose values are never refused (any search matches; `page` and `page_size` are parsed with
+# bounds, config/pagination.py).
+_UNCHECKED_QUERY_PARAMETERS = {"search"}
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
@@ -212,11 +217,24 @@ class AutoSchema(openapi.AutoSchema):
             return []
         return getattr(self.view, "filter_backends", [])
 
+    # --- request bodies -------------------------------------------------------------------------------------
+    def map_parsers(self):
+        """JSON everywhere, and `multipart/form-data` only where the body carries a file (docs/api.md: multipart is
+        for uploads). Other views parse multipart too (the default parsers), but that is not part of the contract."""
+        media_types = super().map_parsers()
+        if self._request_takes_files():
+            return media_types
+        return [media_type for media_type in media_types if media_type != "multipart/form-data"] or media_types
+
     # --- error responses -------------------------------------------------------------------------------------
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            # An empty query parameter is the same as an absent one (filters, pagination, config.parsing.given_query).
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
         errors = self._error_codes(operation)
         responses = operation["responses"]
         for status in list(responses):
@@ -407,6 +425,27 @@ class SearchFilterExtension(OpenApiFilterExtension):
                 description=f"Each word must appear (case-insensitive) in at least one of: {names}.",
             )
         ]
+
+
+# --- decimals in -----------------------------------------------------------------------------------------------
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal is written out as a string (`"12.50"`) and read from a string or a JSON number alike (DRF's
+    DecimalField): the request schema says both."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction != "request" or schema.get("type") != "string":
+            return schema
+        outer = {key: schema.pop(key) for key in ("readOnly", "writeOnly", "nullable", "description") if key in schema}
+        number: dict = {"type": "number"}
+        if self.target.min_value is not None:
+            number["minimum"] = float(self.target.min_value)
+        if self.target.max_value is not None:
+            number["maximum"] = float(self.target.max_value)
+        return {**outer, "oneOf": [schema, number]}
 
 
 # --- a user's profile, typed by role ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from accounts.selectors import student_ids_of, students_of
 from accounts.serializers import PersonSerializer
-from config.parsing import DateField, ScopedIdRelatedField
+from config.parsing import CharField, DateField, ModelSerializer, ScopedIdRelatedField
 from invoices.models import Invoice, InvoiceStatusHistory
 from materials.models import Enrollment
 
@@ -17,7 +17,7 @@ def _enrollments_of(user: User):
     return Enrollment.objects.filter(student__in=student_ids_of(user))
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     """What every reader sees; everything is read-only (writes go through the services)."""
 
     tutor = PersonSerializer(read_only=True)
@@ -50,7 +50,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
     # missing one. The service checks again that the student is the tutor's.
     student = ScopedIdRelatedField(queryset=User.objects.filter(role=Role.STUDENT), scope=students_of)
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT)
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    description = CharField(max_length=2000, allow_blank=True, required=False, default="")
     due_date = DateField()
     enrollment = ScopedIdRelatedField(
         queryset=Enrollment.objects.all(), scope=_enrollments_of, required=False, allow_null=True, default=None
@@ -61,7 +61,7 @@ class InvoiceUpdateSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT, required=False
     )
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    description = CharField(max_length=2000, allow_blank=True, required=False)
     due_date = DateField(required=False)
     enrollment = ScopedIdRelatedField(
         queryset=Enrollment.objects.all(), scope=_enrollments_of, required=False, allow_null=True
@@ -69,12 +69,12 @@ class InvoiceUpdateSerializer(serializers.Serializer):
 
 
 class InvoiceCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    reason = CharField(max_length=500, allow_blank=True, required=False, default="")
 
 
-class InvoiceHistorySerializer(serializers.ModelSerializer):
-    old = serializers.CharField(source="old_status", read_only=True)
-    new = serializers.CharField(source="new_status", read_only=True)
+class InvoiceHistorySerializer(ModelSerializer):
+    old = CharField(source="old_status", read_only=True)
+    new = CharField(source="new_status", read_only=True)
     changed_by = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -89,7 +89,7 @@ class PaymentStartedSerializer(serializers.Serializer):
 
 class StatusSummarySerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    totals = serializers.DictField(child=serializers.CharField(), help_text="Total amount per currency.")
+    totals = serializers.DictField(child=CharField(), help_text="Total amount per currency.")
 
 
 class InvoiceSummarySerializer(serializers.Serializer):

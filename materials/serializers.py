@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
-from config.parsing import BoundedIntegerField, DateField, IdField, IdRelatedField
+from config.parsing import BoundedIntegerField, CharField, DateField, IdField, IdRelatedField, ModelSerializer
 from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
 from materials.services import MAX_TIME_SPENT_SECONDS
 
@@ -14,14 +14,14 @@ MAX_RECIPIENTS = 500
 
 
 # --- Subjects -------------------------------------------------------------------------------------------
-class SubjectSerializer(serializers.ModelSerializer):
+class SubjectSerializer(ModelSerializer):
     class Meta:
         model = Subject
         fields = ["id", "name", "description"]
         read_only_fields = fields
 
 
-class SubjectBriefSerializer(serializers.ModelSerializer):
+class SubjectBriefSerializer(ModelSerializer):
     class Meta:
         model = Subject
         fields = ["id", "name"]
@@ -29,12 +29,12 @@ class SubjectBriefSerializer(serializers.ModelSerializer):
 
 
 class SubjectWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    name = CharField(max_length=200)
+    description = CharField(max_length=5000, allow_blank=True, required=False)
 
 
 # --- Enrollments ----------------------------------------------------------------------------------------
-class EnrollmentSerializer(serializers.ModelSerializer):
+class EnrollmentSerializer(ModelSerializer):
     student = PersonSerializer(read_only=True)
     subject = SubjectBriefSerializer(read_only=True)
     teacher = PersonSerializer(read_only=True)
@@ -65,7 +65,7 @@ class EnrollmentUpdateSerializer(serializers.Serializer):
 # --- Materials ------------------------------------------------------------------------------------------
 
 
-class ProgressSerializer(serializers.ModelSerializer):
+class ProgressSerializer(ModelSerializer):
     student = PersonSerializer(read_only=True)
 
     class Meta:
@@ -74,7 +74,7 @@ class ProgressSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StudentProgressSerializer(serializers.ModelSerializer):
+class StudentProgressSerializer(ModelSerializer):
     """One student's progress on a material, as its author reads it."""
 
     student = PersonSerializer(read_only=True)
@@ -94,12 +94,13 @@ class InlineProgressSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(source="progress_completed_at", allow_null=True)
 
 
-class MaterialSerializer(serializers.ModelSerializer):
+class MaterialSerializer(ModelSerializer):
     """A material as teachers, tutors, parents and admins read it."""
 
     subject = SubjectBriefSerializer(read_only=True)
     author = PersonSerializer(read_only=True)
     file_url = serializers.SerializerMethodField(help_text="Download URL of the attached file, or null.")
+    url = serializers.URLField(read_only=True, allow_blank=True, help_text="A link to read, or empty.")
     assigned_to = serializers.SerializerMethodField(
         help_text="Ids of the students the material names (empty: every student enrolled with the author in the "
         "subject). Others than the author and admins only see their own students among them."
@@ -153,13 +154,13 @@ _http_url = [URLValidator(schemes=["http", "https"])]
 
 
 class MaterialCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, default="")
-    content = serializers.CharField(max_length=100_000, allow_blank=True, default="", trim_whitespace=False)
+    title = CharField(max_length=200)
+    description = CharField(max_length=5000, allow_blank=True, default="")
+    content = CharField(max_length=100_000, allow_blank=True, default="", trim_whitespace=False)
     kind = serializers.ChoiceField(choices=MaterialKind.choices, default=MaterialKind.LESSON)
     status = serializers.ChoiceField(choices=MaterialStatus.choices, default=MaterialStatus.DRAFT)
     subject = IdRelatedField(queryset=Subject.objects.all())
-    url = serializers.CharField(max_length=2000, allow_blank=True, default="", validators=_http_url)
+    url = CharField(max_length=2000, allow_blank=True, default="", validators=_http_url)
     file = serializers.FileField(required=False, max_length=255, help_text="multipart/form-data only.")
     assigned_to = serializers.ListField(
         child=IdField(),
@@ -171,13 +172,13 @@ class MaterialCreateSerializer(serializers.Serializer):
 
 
 class MaterialUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
-    content = serializers.CharField(max_length=100_000, allow_blank=True, required=False, trim_whitespace=False)
+    title = CharField(max_length=200, required=False)
+    description = CharField(max_length=5000, allow_blank=True, required=False)
+    content = CharField(max_length=100_000, allow_blank=True, required=False, trim_whitespace=False)
     kind = serializers.ChoiceField(choices=MaterialKind.choices, required=False)
     status = serializers.ChoiceField(choices=MaterialStatus.choices, required=False)
     subject = IdRelatedField(queryset=Subject.objects.all(), required=False)
-    url = serializers.CharField(max_length=2000, allow_blank=True, required=False, validators=_http_url)
+    url = CharField(max_length=2000, allow_blank=True, required=False, validators=_http_url)
     file = serializers.FileField(
         required=False, allow_null=True, max_length=255, help_text="A new file replaces the old one; null removes it."
     )

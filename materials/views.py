@@ -14,7 +14,7 @@ from accounts.models import Role, User
 from accounts.permissions import IsAdmin
 from accounts.selectors import students_of
 from config.exceptions import ErrorCode, NotFound
-from config.parsing import IdFilter, query_id
+from config.parsing import BooleanFilter, IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from materials import selectors, services
@@ -82,7 +82,7 @@ class EnrollmentFilter(django_filters.FilterSet):
     student = IdFilter(field_name="student_id")
     subject = IdFilter(field_name="subject_id")
     teacher = IdFilter(field_name="teacher_id")
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = Enrollment
@@ -304,7 +304,7 @@ class MaterialViewSet(
         return Response(ProgressSerializer(progress).data)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY)},
         description="The attached file, as an attachment, to those who may see the material.",
     )
     @api_errors({404: [MaterialErrorCode.NO_FILE]})

@@ -3,12 +3,12 @@
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
-from config.parsing import BoundedIntegerField, DateTimeField, IdField
+from config.parsing import BoundedIntegerField, CharField, DateTimeField, IdField, ModelSerializer
 from materials.serializers import SubjectBriefSerializer
 from scheduling.models import Lesson
 
 
-class LessonSerializer(serializers.ModelSerializer):
+class LessonSerializer(ModelSerializer):
     teacher = PersonSerializer()
     student = PersonSerializer()
     subject = SubjectBriefSerializer()
@@ -41,9 +41,9 @@ class LessonCreateSerializer(serializers.Serializer):
     teacher = IdField(required=False, help_text="Defaults to the caller for a teacher.")
     start = DateTimeField()
     end = DateTimeField()
-    topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    topic = CharField(max_length=200, required=False, allow_blank=True, default="")
     meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=5000, required=False, allow_blank=True, default="")
     repeat_weekly = BoundedIntegerField(
         min_value=2,
         max_value=52,
@@ -57,9 +57,9 @@ class LessonUpdateSerializer(serializers.Serializer):
 
     start = DateTimeField(required=False)
     end = DateTimeField(required=False)
-    topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    topic = CharField(max_length=200, required=False, allow_blank=True)
     meeting_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    notes = CharField(max_length=5000, required=False, allow_blank=True)
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -69,7 +69,7 @@ class LessonUpdateSerializer(serializers.Serializer):
 
 
 class LessonCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000)
+    reason = CharField(max_length=1000)
 
 
 class LessonSeriesSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from tests.accounts.factories import (
     TeacherFactory,
     TutorFactory,
 )
+from tests.fuzz import figures as fuzzing
 from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 
@@ -87,6 +88,7 @@ _thresholds: list[tuple[str, ...]] = []
 
 
 def pytest_runtest_logreport(report):
+    fuzzing.collect(report)  # the API fuzzing's figures (tests/fuzz/)
     if report.when != "call":
         return
     for name, value in report.user_properties:
@@ -99,6 +101,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    fuzzing.summary(terminalreporter)
     if not (_thresholds and config.getoption("--perf")):
         return
     terminalreporter.section("figures against their targets (make perf)")
