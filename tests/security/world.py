@@ -138,9 +138,15 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         selects = []
         with connection.cursor() as cursor:
             for table in sorted(connection.introspection.table_names()):
-                columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
-                stamps = [c for c in columns if c in ("id", "updated_at", "created_at", "last_activity_at")]
-                values = ", ".join(["COUNT(*)", *[f"MAX({connection.ops.quote_name(c)})" for c in stamps]])
+                values = ["COUNT(*)"]
+                for column in connection.introspection.get_table_description(cursor, table):
+                    if column.name not in ("id", "updated_at", "created_at", "last_activity_at"):
+                        continue
+                    name = connection.ops.quote_name(column.name)
+                    kind = connection.introspection.get_field_type(column.type_code, column)
+                    # PostgreSQL has no max() of a uuid: compare those as text
+                    values.append(f"MAX(CAST({name} AS VARCHAR(64)))" if "UUID" in kind else f"MAX({name})")
+                values = ", ".join(values)
                 selects.append((table, f"SELECT {values} FROM {connection.ops.quote_name(table)}"))  # noqa: S608
         _FINGERPRINT_SQL[key] = selects
     return _FINGERPRINT_SQL[key]
