@@ -75,6 +75,9 @@ EVERYONES_PATHS = ("/api/materials/subjects/",)
 # (operation, field) where any active teacher may be named: a tutor enrolls their student with a teacher of the
 # school's staff, whoever else that teacher teaches.
 STAFF_DIRECTORY = {("POST /api/materials/enrollments/", "teacher")}
+# (operation, field) → the body the field is probed in, when the operation's usual body ignores it (a group room
+# ignores `user`: probed there, a foreign and a missing user would make the same group and prove nothing).
+FIELD_BODIES = {("POST /api/chat/rooms/", "user"): {"kind": "direct"}}
 
 
 def _is_id(prop: dict) -> bool:
@@ -139,6 +142,7 @@ def _pair(world, key: str, where: str, name: str):
     if (key, name) in STAFF_DIRECTORY:
         return None
     body, fmt = body_for(key, world)
+    body = FIELD_BODIES.get((key, name), body)
     url = fill(path, world.a)
     if where == "path":
         foreign_id = path_values(path, world.b)[name]
