@@ -200,7 +200,10 @@ def _sweep(world, roles_for) -> tuple[list[str], int]:
     return problems, calls
 
 
-@pytest.mark.timeout(900)
+# Measured on the shared 2-core machine (load 5-7): the sampled sweep, 162 requests, ~10 s; each role of the
+# every-role sweep, 162 requests, 1.3-1.9 s serial on SQLite, 4.5-9 s with two workers on PostgreSQL. The bound
+# leaves room for a loaded machine and still fails fast.
+@pytest.mark.timeout(300)
 def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_sampled():
     """Every probe, one family role per operation in turn (all four over the operations)."""
     world = build_world()
@@ -211,9 +214,11 @@ def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothi
 
 
 @pytest.mark.heavy
-@pytest.mark.timeout(1800)
-def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_every_role():
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("role", FAMILY_ROLES)
+def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_every_role(role):
+    """Every probe as each family role, one test per role so that the workers share them."""
     world = build_world()
-    problems, calls = _sweep(world, lambda key: FAMILY_ROLES)
-    print(f"object sweep (every role): {len(PROBES)} probes, {calls} requests, {len(problems)} problems")
+    problems, calls = _sweep(world, lambda key: [role])
+    print(f"object sweep ({role}): {len(PROBES)} probes, {calls} requests, {len(problems)} problems")
     assert problems == [], "\n".join(problems)
