@@ -253,15 +253,23 @@ def _require_scheduled(lesson: Lesson, action: str) -> None:
         )
 
 
+def lesson_check_editor(*, actor: User, lesson: Lesson) -> None:
+    """Refuse who may not edit the lesson, whatever they send (an empty body, an invalid one)."""
+    if not _may_manage(actor, lesson):
+        raise SchedulingForbidden("Only the teacher, the tutor or an administrator edits a lesson.")
+
+
 def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
     """Edit topic, meeting URL and notes; a change of `start`/`end` reschedules a scheduled lesson and is
-    checked for overlaps again (a moved lesson is reminded again at its new time)."""
+    checked for overlaps again (a moved lesson is reminded again at its new time). Who may not edit is refused
+    whatever the changes, none included."""
     if not changes:
-        return Lesson.objects.select_related("teacher", "student", "subject").get(pk=lesson_id)
+        lesson = Lesson.objects.select_related("teacher", "student", "subject").get(pk=lesson_id)
+        lesson_check_editor(actor=actor, lesson=lesson)
+        return lesson
     with transaction.atomic():
         lesson = lesson_for_update(lesson_id)
-        if not _may_manage(actor, lesson):
-            raise SchedulingForbidden("Only the teacher, the tutor or an administrator edits a lesson.")
+        lesson_check_editor(actor=actor, lesson=lesson)
         start, end = changes.get("start", lesson.start), changes.get("end", lesson.end)
         moved = start != lesson.start or end != lesson.end
         if moved:

@@ -108,6 +108,7 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
+        services.lesson_check_editor(actor=request.user, lesson=lesson)  # before the body: 403 whatever is sent
         serializer = LessonUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         lesson = services.lesson_update(actor=request.user, lesson_id=lesson.pk, changes=serializer.validated_data)

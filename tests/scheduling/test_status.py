@@ -158,3 +158,29 @@ def test_a_lesson_under_way_may_be_lengthened_but_not_moved_into_the_past(make_c
     response = client.patch(f"{URL}{lesson.pk}/", {"start": (lesson.start - timedelta(minutes=5)).isoformat()})
     assert response.status_code == 400
     assert response.json()["code"] == "start_in_past"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["student", "parent"])
+@pytest.mark.parametrize(
+    "body", [{}, {"topic": "x"}, {"end": "not a date"}, {"status": "completed"}], ids=["empty", "real", "bad", "ro"]
+)
+def test_patch_is_refused_to_who_may_not_edit_whatever_the_body(make_client, enrollment, request, role, body):
+    """Regression: an empty PATCH was a 200 to the student and the parent (the check ran only on changes), and an
+    invalid one a 400 (validation ran first): the role check is made before the body is read."""
+    lesson = make_lesson(enrollment, start=in_hours(48))
+    response = make_client(request.getfixturevalue(role)).patch(f"{URL}{lesson.pk}/", body, format="json")
+    assert response.status_code == 403, response.json()
+    assert response.json()["code"] == "permission_denied"
+    before = lesson.updated_at
+    lesson.refresh_from_db()
+    assert lesson.updated_at == before and lesson.topic != "x"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["teacher", "tutor", "admin_user"])
+def test_empty_patch_by_an_editor_changes_nothing(make_client, enrollment, request, role):
+    lesson = make_lesson(enrollment, start=in_hours(48))
+    response = make_client(request.getfixturevalue(role)).patch(f"{URL}{lesson.pk}/", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["id"] == lesson.pk

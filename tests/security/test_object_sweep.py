@@ -75,6 +75,9 @@ EVERYONES_PATHS = ("/api/materials/subjects/",)
 # (operation, field) where any active teacher may be named: a tutor enrolls their student with a teacher of the
 # school's staff, whoever else that teacher teaches.
 STAFF_DIRECTORY = {("POST /api/materials/enrollments/", "teacher")}
+# (operation, field) → the body the field is probed in, when the operation's usual body ignores it (a group room
+# ignores `user`: probed there, a foreign and a missing user would make the same group and prove nothing).
+FIELD_BODIES = {("POST /api/chat/rooms/", "user"): {"kind": "direct"}}
 
 
 def _is_id(prop: dict) -> bool:
@@ -139,6 +142,7 @@ def _pair(world, key: str, where: str, name: str):
     if (key, name) in STAFF_DIRECTORY:
         return None
     body, fmt = body_for(key, world)
+    body = FIELD_BODIES.get((key, name), body)
     url = fill(path, world.a)
     if where == "path":
         foreign_id = path_values(path, world.b)[name]
@@ -178,9 +182,12 @@ def _sweep(world, roles_for) -> tuple[list[str], int]:
                 continue
             (foreign_url, foreign_body), (missing_url, missing_body) = pair
             fmt = "json"
-            writes, missing_writes = {}, {}
+            writes, missing_writes = {}, {"diff": {}}
             foreign = call(actors[role], key, foreign_url, foreign_body, fmt, writes=writes)
-            missing = call(actors[role], key, missing_url, missing_body, fmt, writes=missing_writes)
+            if writes["diff"]:  # did the same request with a missing id write the same? (the id ignored)
+                missing = call(actors[role], key, missing_url, missing_body, fmt, writes=missing_writes)
+            else:
+                missing = call(actors[role], key, missing_url, missing_body, fmt)
             calls += 2
             where_ = f"{key} {where} {name} as {role}"
             if _shape(foreign) != _shape(missing):
@@ -193,6 +200,10 @@ def _sweep(world, roles_for) -> tuple[list[str], int]:
     return problems, calls
 
 
+# Measured on the shared 2-core machine (load 5-7): the sampled sweep, 162 requests, ~10 s; each role of the
+# every-role sweep, 162 requests, 1.3-1.9 s serial on SQLite, 4.5-9 s with two workers on PostgreSQL. The bound
+# leaves room for a loaded machine and still fails fast.
+@pytest.mark.timeout(300)
 def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_sampled():
     """Every probe, one family role per operation in turn (all four over the operations)."""
     world = build_world()
@@ -203,9 +214,11 @@ def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothi
 
 
 @pytest.mark.heavy
-@pytest.mark.timeout(1800)
-def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_every_role():
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("role", FAMILY_ROLES)
+def test_foreign_ids_are_answered_like_missing_ones_leak_nothing_and_write_nothing_every_role(role):
+    """Every probe as each family role, one test per role so that the workers share them."""
     world = build_world()
-    problems, calls = _sweep(world, lambda key: FAMILY_ROLES)
-    print(f"object sweep (every role): {len(PROBES)} probes, {calls} requests, {len(problems)} problems")
+    problems, calls = _sweep(world, lambda key: [role])
+    print(f"object sweep ({role}): {len(PROBES)} probes, {calls} requests, {len(problems)} problems")
     assert problems == [], "\n".join(problems)

@@ -128,15 +128,36 @@ def fill(path: str, family, **override) -> str:
     return path
 
 
+_FINGERPRINT_SQL: dict[str, list[tuple[str, str]]] = {}
+
+
+def _fingerprint_sql() -> list[tuple[str, str]]:
+    """One SELECT per table (count, max id, max timestamps), built once per database from introspection."""
+    key = connection.settings_dict["NAME"]
+    if key not in _FINGERPRINT_SQL:
+        selects = []
+        with connection.cursor() as cursor:
+            for table in sorted(connection.introspection.table_names()):
+                values = ["COUNT(*)"]
+                for column in connection.introspection.get_table_description(cursor, table):
+                    if column.name not in ("id", "updated_at", "created_at", "last_activity_at"):
+                        continue
+                    name = connection.ops.quote_name(column.name)
+                    kind = connection.introspection.get_field_type(column.type_code, column)
+                    # PostgreSQL has no max() of a uuid: compare those as text
+                    values.append(f"MAX(CAST({name} AS VARCHAR(64)))" if "UUID" in kind else f"MAX({name})")
+                values = ", ".join(values)
+                selects.append((table, f"SELECT {values} FROM {connection.ops.quote_name(table)}"))  # noqa: S608
+        _FINGERPRINT_SQL[key] = selects
+    return _FINGERPRINT_SQL[key]
+
+
 def fingerprint() -> dict:
     """Cheap database fingerprint: per table, row count, max(id) and the max of its update/create timestamps."""
     result = {}
     with connection.cursor() as cursor:
-        for table in sorted(connection.introspection.table_names()):
-            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
-            stamps = [c for c in columns if c in ("id", "updated_at", "created_at", "last_activity_at")]
-            select = ", ".join(["COUNT(*)", *[f"MAX({connection.ops.quote_name(c)})" for c in stamps]])
-            cursor.execute(f"SELECT {select} FROM {connection.ops.quote_name(table)}")  # noqa: S608 - names from introspection
+        for table, select in _fingerprint_sql():
+            cursor.execute(select)
             result[table] = tuple(str(v) for v in cursor.fetchone())
     return result
 
