@@ -111,6 +111,8 @@ def known_good_case(case, world):
         return case.operation.Case(body={"old_password": PASSWORD, "new_password": "Another-fuzz-pass-2026"})
     if operation_id == "telegram_webhook_create":
         return case.operation.Case(headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+    if case.operation.label in world["known"]:
+        return case.operation.Case(**world["known"][case.operation.label])
     return None
 
 
