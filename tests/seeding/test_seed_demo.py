@@ -87,6 +87,21 @@ def test_a_second_run_adds_nothing_and_keeps_the_logins(seed):
     assert third["scale"] == "small"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cluster-wide catalogs")
+def test_seeding_in_a_transaction_locks_no_catalog_of_the_whole_cluster(seed):
+    """Seeded inside a transaction (here the test's; tests/fuzz/ seeds in one per module), the planner statistics
+    cover our tables only: a bare ANALYZE held pg_database's and pg_authid's lock until the transaction ended, and
+    every other database's ANALYZE of them (another xdist worker seeding) waited for it."""
+    seed("small")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE l.pid = pg_backend_pid() AND c.relisshared AND l.mode = 'ShareUpdateExclusiveLock'"
+        )
+        assert cursor.fetchall() == []
+
+
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(seed):
     seed("small", seed=7)
     shape = _shape()
