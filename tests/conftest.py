@@ -2,6 +2,7 @@
 option and its table of wall-clock thresholds (tests/thresholds.py)."""
 
 import os
+from collections import Counter
 
 import pytest
 from django.conf import settings
@@ -39,6 +40,14 @@ def pytest_configure(config):
     worker = isolation.worker_id(config)
     if worker is not None:
         isolation.separate_worker(worker)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test has a node id of its own: xdist's group scheduling (`make test-slow`) keys tests by it, so tests
+    sharing one would silently run once (schemathesis' generated tests did before they got a `caller` parameter)."""
+    shared = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"{len(shared)} node ids name more than one test, e.g. {shared[:3]}")
 
 
 def _builds_the_template(config) -> bool:

@@ -268,22 +268,27 @@ def test_fuzz_as_role(case, role, fuzz_env, record):
     send(case, fuzz_env["tokens"][role], record, fuzz_env)
 
 
+# The one-value `caller` parameters below give each generated test its own node id (`[<operation>][owner]`):
+# schemathesis names the operation in the id only when pytest parameters follow, and `make test-slow`'s
+# `--dist loadgroup` schedules by node id, so tests sharing one id would run only once.
 @pytest.mark.heavy
+@pytest.mark.parametrize("caller", ["owner"])
 @coverage_schema.parametrize()
 @SETTINGS
-def test_coverage_phase_as_owner(case, fuzz_env, record, covered):
+def test_coverage_phase_as_owner(case, caller, fuzz_env, record, covered):
     role = OWNERS.get(case.operation.label) or CALLERS[case.operation.label]
     record.label = case.operation.label
-    record.role = "owner (coverage phase)"
+    record.role = f"{caller} (coverage phase)"
     send(case, None if role == "anonymous" else fuzz_env["tokens"][role], record, fuzz_env)
 
 
 @pytest.mark.heavy
+@pytest.mark.parametrize("caller", ["anonymous"])
 @anonymous_schema.parametrize()
 @SETTINGS
-def test_fuzz_anonymous(case, fuzz_env, record):
+def test_fuzz_anonymous(case, caller, fuzz_env, record):
     record.label = case.operation.label
-    record.role = "anonymous"
+    record.role = caller
     send(case, None, record, fuzz_env)
 
 
