@@ -137,6 +137,13 @@ bench-chat: install-dev
 	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BIN)/python tests/performance/bench_chat.py
 
+## Side by side with an earlier commit (BENCH_REF, default 51527be), in requests per CPU-second: see bench/compare.py.
+.PHONY: bench-compare
+bench-compare: install-load
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+		{ echo "make bench-compare needs wrk (Debian package wrk)"; exit 1; }
+	$(BIN)/python -m bench.compare
+
 ## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
 ## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
 .PHONY: bench
