@@ -5,6 +5,8 @@ report's 200 ms login target could not be met even on an idle core, and a burst 
 server to ~1 GB of RSS. OWASP's Password Storage Cheat Sheet lists m=19 MiB, t=2, p=1 as an equivalent Argon2id
 configuration (~30 ms here). Hashes made with other parameters still verify and are rehashed at the next login
 (`must_update`).
+
+It lives in accounts (moved from config): the users' passwords are accounts' business; settings name it by path.
 """
 
 from django.contrib.auth.hashers import Argon2PasswordHasher as DjangoArgon2PasswordHasher
