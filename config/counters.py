@@ -20,7 +20,8 @@ failure); `reset(key)` forgets the key. Errors (the cache is down) propagate: th
 
 Why it stays in config: it is the counting primitive of config's own base throttles (`config/throttling.py`), tied
 to config's cache backends (the embedded one, `config/cache.py`, implements its atomic step); accounts' failed-login
-limits and chat's send limits build on it from above. It is cache and throttle plumbing, not a building block of the domain, so it is not in core.
+limits and chat's send limits build on it from above. It is cache and throttle plumbing, not a building block of
+the domain, so it is not in core.
 """
 
 import contextlib
