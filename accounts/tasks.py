@@ -16,3 +16,7 @@ def tokens_prune_expired_job() -> int:
     deleted = tokens.prune_expired()
     logger.info("expired tokens pruned", extra={"fields": {"deleted": deleted}})
     return deleted
+
+
+# Periodic jobs of accounts, enqueued by the scheduler of `jobs` (jobs/scheduler.py): {name: {task, every seconds}}.
+PERIODIC_JOBS = {"accounts_prune_expired_tokens": {"task": tokens_prune_expired_job, "every": 60 * 60}}

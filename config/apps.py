@@ -2,7 +2,9 @@ from django.apps import AppConfig
 
 
 class ConfigConfig(AppConfig):
-    """Project-wide plumbing: API errors, pagination, throttles, health, the job worker command."""
+    """Configuration and API plumbing: settings, the error contract, pagination, parsing, throttles, health.
+
+    No models (its old migrations end by handing the job models to `jobs`), no commands."""
 
     name = "config"
     verbose_name = "Platform"

@@ -17,6 +17,11 @@ server's: the key's expiry only collects the garbage.
 `hit(..., amount=n)` counts n at once (the bytes of a storage quota) and `release(..., amount=n)` gives them back.
 `release(key, start)` gives one hit back to the window that took it (a login attempt that turned out to be no
 failure); `reset(key)` forgets the key. Errors (the cache is down) propagate: the callers fail open and log.
+
+Why it stays in config: it is the counting primitive of config's own base throttles (`config/throttling.py`), tied
+to config's cache backends (the embedded one, `config/cache.py`, implements its atomic step); accounts' failed-login
+limits and chat's send limits build on it from above. It is cache and throttle plumbing, not a building block of
+the domain, so it is not in core.
 """
 
 import contextlib

@@ -15,7 +15,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -23,8 +22,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.response import Response
 
 from config.middleware import incoming_request_id
-from config.models import WorkerHeartbeat
 from config.schema import api_errors
+from jobs.selectors import newest_worker_beat
 
 HEALTH_PATH = "/api/health/"
 HEALTH_BODY = json.dumps({"status": "ok"}).encode()
@@ -64,7 +63,7 @@ def _check_channel_layer() -> None:
 
 
 def _check_worker() -> None:
-    newest = WorkerHeartbeat.objects.aggregate(newest=Max("beat_at"))["newest"]
+    newest = newest_worker_beat()
     if newest is None:
         raise RuntimeError("no worker has ever beaten")
     if timezone.now() - newest > timedelta(seconds=settings.READINESS_WORKER_MAX_AGE_SECONDS):

@@ -116,11 +116,13 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "config",
     "accounts",
+    "jobs",
     "materials",
     "scheduling",
     "assignments",
     "chat",
     "invoices",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -244,12 +246,11 @@ else:
 # they survive restarts, any number of `manage.py run_worker` processes on any machine share them, and the
 # embedded mode needs no extra server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# Periodic jobs enqueued by every worker's scheduler, once per slot (see config/jobs.py):
-# {name: {"task": "app.tasks.function", "every": seconds}}. Apps add theirs here.
-PERIODIC_TASKS: dict[str, dict] = {}
+# Periodic jobs are declared by each app beside its tasks (`PERIODIC_JOBS` in `<app>/tasks.py`) and enqueued by every
+# worker's scheduler, once per slot (jobs/scheduler.py).
 # Workers survive database outages: a failing poll waits 1, 2, 4 … seconds, at most WORKER_BACKOFF_MAX_SECONDS.
 WORKER_BACKOFF_MAX_SECONDS = env_float("WORKER_BACKOFF_MAX_SECONDS", 30.0)
-# Each worker touches its `config.WorkerHeartbeat` row this often; the row names the job it runs (its lease).
+# Each worker touches its `jobs.WorkerHeartbeat` row this often; the row names the job it runs (its lease).
 WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
 # A RUNNING job whose worker has not beaten for this long is put back in the queue by another worker
 # (or failed after WORKER_JOB_MAX_ATTEMPTS runs). Longer than any database outage the workers should outlive.
@@ -264,7 +265,7 @@ READINESS_WORKER_MAX_AGE_SECONDS = env_float("READINESS_WORKER_MAX_AGE_SECONDS",
 # --- Auth ----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
-    "config.hashers.Argon2PasswordHasher",  # OWASP parameters (config/hashers.py)
+    "accounts.hashers.Argon2PasswordHasher",  # OWASP parameters (accounts/hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -480,7 +481,6 @@ CHAT_ATTACHMENT_BYTES_PER_DAY = env_int("CHAT_ATTACHMENT_BYTES_PER_DAY", 200 * 1
 
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
-PERIODIC_TASKS["lesson_reminders"] = {"task": "scheduling.tasks.send_lesson_reminders", "every": 60}
 
 # invoices
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
@@ -504,11 +504,7 @@ PAYMENT_TIMEOUT_SECONDS = env_float("PAYMENT_TIMEOUT_SECONDS", 10.0)
 PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3.0)
 PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
-PERIODIC_TASKS["invoices_mark_overdue"] = {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 24 * 60 * 60}
 
 # --- Demo data ----------------------------------------------------------------------------------------
 # Password of every demo user made by `manage.py seed_demo` (empty: its built-in "demo-pass-2026").
 DEMO_PASSWORD = env_str("DEMO_PASSWORD")
-
-# --- accounts: periodic jobs ---------------------------------------------------------------------------
-PERIODIC_TASKS["accounts_prune_expired_tokens"] = {"task": "accounts.tasks.tokens_prune_expired_job", "every": 60 * 60}

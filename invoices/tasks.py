@@ -6,7 +6,7 @@ backoff, or Telegram's `retry_after`) up to TELEGRAM_JOB_MAX_ATTEMPTS; then it g
 Nothing here can fail or roll back an invoice: the jobs run after the invoice has committed.
 
 A message sent with a `key` goes out at most once per key and attempt, even when its job is run again after its
-worker died (config/jobs.py `effect_once`, recorded before the Bot API call): a re-run finds the record and sends
+worker died (jobs/effects.py `effect_once`, recorded before the Bot API call): a re-run finds the record and sends
 nothing. The window left: a worker dying between that record and the call loses the message instead.
 """
 
@@ -18,7 +18,6 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from config.jobs import effect_once
 from invoices.models import Invoice, InvoiceStatus
 from invoices.telegram import (
     TelegramClient,
@@ -28,6 +27,7 @@ from invoices.telegram import (
     invoice_message,
     telegram_enabled,
 )
+from jobs.effects import effect_once
 
 logger = logging.getLogger("thebot.telegram")
 
@@ -120,7 +120,11 @@ def enqueue_invoice_notification(invoice_id: int) -> None:
 
 @task()
 def invoices_mark_overdue_job() -> int:
-    """The daily sweep (PERIODIC_TASKS["invoices_mark_overdue"])."""
+    """The daily sweep (PERIODIC_JOBS["invoices_mark_overdue"], below)."""
     from invoices.services import invoices_mark_overdue
 
     return invoices_mark_overdue()
+
+
+# Periodic jobs of invoices, enqueued by the scheduler of `jobs` (jobs/scheduler.py): {name: {task, every seconds}}.
+PERIODIC_JOBS = {"invoices_mark_overdue": {"task": invoices_mark_overdue_job, "every": 24 * 60 * 60}}

@@ -24,7 +24,8 @@ FEED_MAX_LESSONS = 2000
 UID_DOMAIN = "thebot.scheduling"
 
 
-def _secret(user_id: int, nonce: str) -> str:
+def feed_secret(user_id: int, nonce: str) -> str:
+    """The feed secret of a user with a feed nonce (derived from SECRET_KEY; its hash is what CalendarFeed stores)."""
     return salted_hmac("scheduling.calendar-feed", f"{user_id}:{nonce}", algorithm="sha256").hexdigest()
 
 
@@ -38,10 +39,10 @@ def calendar_feed_secret(*, user: User) -> str:
         feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
         if feed is None:
             nonce = secrets.token_hex(16)
-            secret = _secret(user.pk, nonce)
+            secret = feed_secret(user.pk, nonce)
             CalendarFeed.objects.create(user=user, nonce=nonce, secret_hash=secret_hash(secret))
             return secret
-        secret = _secret(user.pk, feed.nonce)
+        secret = feed_secret(user.pk, feed.nonce)
         if feed.secret_hash != secret_hash(secret):  # the SECRET_KEY was rotated since
             feed.secret_hash = secret_hash(secret)
             feed.save(update_fields=["secret_hash"])
@@ -51,7 +52,7 @@ def calendar_feed_secret(*, user: User) -> str:
 def calendar_feed_rotate(*, user: User) -> str:
     """A new secret for the user's feed; the previous URL answers 404 from now on."""
     nonce = secrets.token_hex(16)
-    secret = _secret(user.pk, nonce)
+    secret = feed_secret(user.pk, nonce)
     CalendarFeed.objects.update_or_create(
         user=user, defaults={"nonce": nonce, "secret_hash": secret_hash(secret), "rotated_at": timezone.now()}
     )

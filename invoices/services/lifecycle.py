@@ -197,7 +197,7 @@ def invoices_mark_overdue(
 ) -> int:
     """Move every sent/viewed invoice past its due date to overdue, once, with a system history row.
 
-    Idempotent: a second run finds nothing. Runs daily (PERIODIC_TASKS), on the read path (`among` = what the
+    Idempotent: a second run finds nothing. Runs daily (invoices/tasks.py), on the read path (`among` = what the
     reader sees; one query when nothing is due) and by `manage.py mark_overdue_invoices`.
     """
     today = today or timezone.localdate()

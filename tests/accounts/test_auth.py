@@ -8,7 +8,7 @@ from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
 
-from config.models import PeriodicRun
+from jobs.models import PeriodicRun
 from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory, TeacherFactory, TutorFactory, link_student
 
 pytestmark = pytest.mark.django_db

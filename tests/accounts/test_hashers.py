@@ -1,4 +1,4 @@
-"""Passwords are hashed with Argon2id at OWASP's parameters (config/hashers.py); older Argon2 hashes still work."""
+"""Passwords are hashed with Argon2id at OWASP's parameters (accounts/hashers.py); older Argon2 hashes still work."""
 
 import pytest
 from django.conf import settings as project_settings

@@ -28,9 +28,9 @@ from knox.models import AuthToken
 from accounts.models import Role, User
 from accounts.tasks import tokens_prune_expired_job
 from assignments.models import SubmissionAttempt, SubmissionFile
-from config.models import JobEffect, PeriodicRun, WorkerHeartbeat
-from config.seeding import SCALES
+from demo.seeding import SCALES
 from invoices.models import TelegramLinkCode
+from jobs.models import JobEffect, PeriodicRun, WorkerHeartbeat
 from scheduling.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ and by the Django middleware. The server process itself is proven in tests/confi
 
 import json
 import re
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ KiB, MiB = 1024, 1024 * 1024
     ],
 )
 def test_each_route_has_its_limit(settings, path, setting):
-    assert body_limit(path) == getattr(settings, setting)
+    assert body_limit(path) == attrgetter(setting)(settings)
 
 
 def test_the_defaults_are_small_except_on_uploads(settings):

@@ -15,8 +15,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from config.seeding import seed_demo
-from config.seeding.people import demo_email
+from demo.seeding import seed_demo
+from demo.seeding.people import demo_email
 from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeProvider, FakeTelegram
 
 ROLES = ["student", "teacher", "tutor", "parent", "admin"]

@@ -3,12 +3,12 @@
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
-from config.jobs import schedule_due
 from invoices import services
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
+from invoices.tasks import PERIODIC_JOBS, invoices_mark_overdue_job
+from jobs.scheduler import schedule_due
 from tests.invoices.factories import make_past_due
 from tests.invoices.helpers import invoice_in
 
@@ -59,8 +59,7 @@ def test_management_command_is_idempotent():
 # The worker manages its own connections and transactions, as in production.
 @pytest.mark.django_db(transaction=True)
 def test_daily_job_is_scheduled_once_per_day_and_runs_in_the_worker():
-    spec = settings.PERIODIC_TASKS["invoices_mark_overdue"]
-    assert spec == {"task": "invoices.tasks.invoices_mark_overdue_job", "every": 86400}
+    assert PERIODIC_JOBS["invoices_mark_overdue"] == {"task": invoices_mark_overdue_job, "every": 86400}
     invoice = make_past_due(invoice_in(S.SENT))
     now = 1_700_000_000.0
     assert "invoices_mark_overdue" in schedule_due(now)

@@ -271,7 +271,7 @@ def test_response_time(name, seeded, record_property):
 
 
 def test_response_time_login(seeded, record_property, settings):
-    """Login against table 1.1 (200 ms), with the project's Argon2id hash (config/hashers.py: OWASP's m=19 MiB,
+    """Login against table 1.1 (200 ms), with the project's Argon2id hash (accounts/hashers.py: OWASP's m=19 MiB,
     t=2, p=1, ~30 ms here; Django's defaults cost ~255 ms and could not meet the target). The same login with the
     suite's fast hash is recorded beside it: the endpoint's own cost without the hash."""
     client = client_of(seeded, None)
