@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "config",
     "accounts",
+    "enrollments",
     "materials",
     "scheduling",
     "assignments",
