@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User, validate_timezone
+from accounts.profiles import profile_list_render
 from config.parsing import BoundedIntegerField, CharField, IdField, IdRelatedField, ModelSerializer
 
 
@@ -46,11 +47,8 @@ class TeacherProfileSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_subjects(self, profile):
-        # `teaching_enrollments` is prefetched (active only) by the selector; no query here.
-        seen = {}
-        for enrollment in profile.user.teaching_enrollments.all():
-            seen[enrollment.subject_id] = {"id": enrollment.subject_id, "name": enrollment.subject.name}
-        return sorted(seen.values(), key=lambda subject: subject["name"])
+        # Owned by enrollments (`enrollments.profiles`), prefetched by the selector: no query here.
+        return profile_list_render(Role.TEACHER, "subjects", profile.user)
 
 
 class TutorProfileSerializer(serializers.Serializer):

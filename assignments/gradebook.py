@@ -18,10 +18,10 @@ from django.db.models import Avg, Exists, F, FloatField, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Cast
 
 from accounts.models import Role, User
-from accounts.selectors import student_ids_of
 from assignments.models import Assignment, Submission, SubmissionStatus
 from assignments.selectors import VISIBLE_TO_STUDENTS, ExplicitRecipient, count_of
-from materials.models import Enrollment
+from enrollments.models import Enrollment
+from enrollments.visibility import student_ids_of
 
 
 def gradebook_rows(user: User, *, subject_id: int | None = None, student_id: int | None = None) -> QuerySet:

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from enrollments.models import Subject
 from materials.files import generated_name
-from materials.models import Subject
 
 MAX_SCORE_LIMIT = Decimal("1000.00")
 

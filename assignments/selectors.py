@@ -1,4 +1,4 @@
-"""Reads and visibility of assignments and submissions, derived from `accounts.selectors.students_of`.
+"""Reads and visibility of assignments and submissions, derived from `enrollments.visibility.students_of`.
 
 - admin: everything;
 - teacher: their own assignments (any status) and every submission to them;
@@ -22,7 +22,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
-from accounts.selectors import student_ids_of
 from assignments.models import (
     Assignment,
     AssignmentStatus,
@@ -33,7 +32,8 @@ from assignments.models import (
     SubmissionStatus,
 )
 from config.exceptions import NotFound
-from materials.models import Enrollment
+from enrollments.models import Enrollment
+from enrollments.visibility import student_ids_of
 
 VISIBLE_TO_STUDENTS = [AssignmentStatus.PUBLISHED, AssignmentStatus.CLOSED]
 ExplicitRecipient = Assignment.students.through

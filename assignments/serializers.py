@@ -9,13 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from accounts.selectors import students_of
 from accounts.serializers import PersonSerializer
 from assignments.gradebook import rounded_percent
 from assignments.models import MAX_SCORE_LIMIT, Assignment, AssignmentStatus, Submission
 from config.parsing import CharField, DateTimeField, IdRelatedField, ModelSerializer, ScopedIdRelatedField
-from materials.models import Subject
-from materials.serializers import SubjectBriefSerializer
+from enrollments.models import Subject
+from enrollments.serializers import SubjectBriefSerializer
+from enrollments.visibility import students_of
 
 TEXT_LIMIT = 20000
 

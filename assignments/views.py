@@ -12,7 +12,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Role
-from accounts.selectors import student_ids_of
 from assignments import selectors, services
 from assignments.errors import AssignmentErrorCode
 from assignments.gradebook import gradebook_rows
@@ -44,8 +43,9 @@ from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, DateTimeFilter, IdField, IdFilter, given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
+from enrollments.models import Enrollment
+from enrollments.visibility import student_ids_of
 from materials.files import file_response
-from materials.models import Enrollment
 
 
 class AssignmentFilter(django_filters.FilterSet):

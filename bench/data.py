@@ -23,7 +23,8 @@ def main() -> None:
     from accounts.models import Role, User
     from assignments.models import Assignment, AssignmentStatus
     from chat.models import ChatRoom, Message, Participant, RoomKind
-    from materials.models import Enrollment, Material, MaterialStatus, Subject
+    from enrollments.models import Enrollment, Subject
+    from materials.models import Material, MaterialStatus
     from scheduling.models import Lesson
 
     teacher = User.objects.get(email="teacher@demo.thebot")

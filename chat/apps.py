@@ -10,7 +10,7 @@ class ChatConfig(AppConfig):
         from chat import layer, presence, receivers, sessions
 
         post_save.connect(
-            receivers.enrollment_saved, sender="materials.Enrollment", dispatch_uid="chat_rooms_on_enrollment"
+            receivers.enrollment_saved, sender="enrollments.Enrollment", dispatch_uid="chat_rooms_on_enrollment"
         )
         post_save.connect(
             receivers.student_profile_saved, sender="accounts.StudentProfile", dispatch_uid="chat_rooms_on_student"

@@ -30,7 +30,7 @@ class ChatRoom(models.Model):
     name = models.CharField(max_length=200, blank=True)
     key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     subject = models.ForeignKey(
-        "materials.Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="chat_rooms"
+        "enrollments.Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="chat_rooms"
     )
     # The student a subject room is about: their tutor reads it.
     student = models.ForeignKey(

@@ -8,7 +8,7 @@ from accounts.serializers import PersonSerializer
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
 from config.parsing import BIGINT_MAX, BoundedIntegerField, CharField, IdField, ModelSerializer
-from materials.serializers import SubjectBriefSerializer
+from enrollments.serializers import SubjectBriefSerializer
 
 
 class MessageSerializer(ModelSerializer):

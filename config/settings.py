@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "config",
     "accounts",
     "jobs",
+    "enrollments",
     "materials",
     "scheduling",
     "assignments",

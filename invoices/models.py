@@ -54,7 +54,7 @@ class Invoice(models.Model):
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices_as_student")
     parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices_to_pay")
     enrollment = models.ForeignKey(
-        "materials.Enrollment", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+        "enrollments.Enrollment", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )
     # The payment that settled the invoice, or the latest attempt while it is open.
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -3,11 +3,11 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from accounts.selectors import student_ids_of, students_of
 from accounts.serializers import PersonSerializer
 from config.parsing import CharField, DateField, ModelSerializer, ScopedIdRelatedField
+from enrollments.models import Enrollment
+from enrollments.visibility import student_ids_of, students_of
 from invoices.models import Invoice, InvoiceStatusHistory
-from materials.models import Enrollment
 
 MAX_AMOUNT = Decimal("99999999.99")
 

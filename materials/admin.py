@@ -3,7 +3,8 @@ from django.db import models
 
 from accounts.admin import RoleUsersMixin, UnlabelledRawIdMixin, role_filter
 from accounts.models import Role
-from materials.models import Enrollment, Material, MaterialProgress, MaterialRecipient, Subject
+from enrollments.models import Enrollment, Subject
+from materials.models import Material, MaterialProgress, MaterialRecipient
 
 
 @admin.register(Subject)

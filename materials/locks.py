@@ -1,6 +1,7 @@
 """Row locks of the materials app, always taken in primary-key order."""
 
-from materials.models import Enrollment, MaterialProgress
+from enrollments.models import Enrollment
+from materials.models import MaterialProgress
 
 
 def progress_for_update(*, student_id: int, material_id: int) -> MaterialProgress:

@@ -1,4 +1,4 @@
-"""Reads of the materials app. Visibility derives from `accounts.selectors.students_of` (who sees whom).
+"""Reads of the materials app. Visibility derives from `enrollments.visibility.students_of` (who sees whom).
 
 Who receives a published material: the students it names, or, when it names none, every student actively
 enrolled in its subject with its author. Students, tutors and parents see what their students receive;
@@ -9,8 +9,9 @@ from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, 
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
-from accounts.selectors import student_ids_of
-from materials.models import Enrollment, Material, MaterialProgress, MaterialRecipient, MaterialStatus, Subject
+from enrollments.models import Enrollment, Subject
+from enrollments.visibility import student_ids_of
+from materials.models import Material, MaterialProgress, MaterialRecipient, MaterialStatus
 
 
 def _received_by(students: QuerySet) -> Q:
@@ -111,17 +112,3 @@ def progress_dashboard_for(student: User) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def enrollments_visible_to(user: User) -> QuerySet[Enrollment]:
-    """Enrollments `user` may read: a teacher's own, those of a student/tutor/parent's students, all for admins."""
-    enrollments = Enrollment.objects.select_related("student", "subject", "teacher")
-    if user.is_admin:
-        return enrollments
-    if user.role == Role.TEACHER:
-        return enrollments.filter(teacher=user)
-    return enrollments.filter(student__in=student_ids_of(user))
-
-
-def subjects() -> QuerySet[Subject]:
-    return Subject.objects.all()

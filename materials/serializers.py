@@ -7,7 +7,9 @@ from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from config.parsing import BoundedIntegerField, CharField, DateField, IdField, IdRelatedField, ModelSerializer
-from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
+from enrollments.models import Enrollment, Subject
+from enrollments.serializers import SubjectBriefSerializer
+from materials.models import Material, MaterialKind, MaterialProgress, MaterialStatus
 from materials.services import MAX_TIME_SPENT_SECONDS
 
 MAX_RECIPIENTS = 500
@@ -18,13 +20,6 @@ class SubjectSerializer(ModelSerializer):
     class Meta:
         model = Subject
         fields = ["id", "name", "description"]
-        read_only_fields = fields
-
-
-class SubjectBriefSerializer(ModelSerializer):
-    class Meta:
-        model = Subject
-        fields = ["id", "name"]
         read_only_fields = fields
 
 

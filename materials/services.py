@@ -8,12 +8,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.selectors import students_of
 from config.exceptions import Conflict
+from enrollments.models import Enrollment, Subject
+from enrollments.visibility import students_of
 from materials import locks
 from materials.errors import MaterialError, MaterialErrorCode
 from materials.files import check_upload, delete_file_on_commit
-from materials.models import Enrollment, Material, MaterialProgress, MaterialStatus, Subject
+from materials.models import Material, MaterialProgress, MaterialStatus
 from materials.selectors import assignable_student_ids, materials_received_by
 
 # A bound on the time a student may report on one material (a year), so that a bad client cannot overflow it.

@@ -12,15 +12,17 @@ from rest_framework.views import APIView
 
 from accounts.models import Role, User
 from accounts.permissions import IsAdmin
-from accounts.selectors import students_of
 from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
+from enrollments import selectors as enrollment_selectors
+from enrollments.models import Enrollment
+from enrollments.visibility import students_of
 from materials import selectors, services
 from materials.errors import MaterialError, MaterialErrorCode
 from materials.files import file_response
-from materials.models import Enrollment, Material, MaterialKind, MaterialStatus
+from materials.models import Material, MaterialKind, MaterialStatus
 from materials.permissions import IsAdminOrTutor, IsNotTeacher, IsStudent, IsTeacherOrAdmin
 from materials.serializers import (
     DashboardSerializer,
@@ -51,7 +53,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_converter = "id"
 
     def get_queryset(self):
-        return selectors.subjects()
+        return enrollment_selectors.subjects()
 
     def get_permissions(self):
         if self.action in ("create", "partial_update"):
@@ -101,7 +103,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Enrollment.objects.none()
-        return selectors.enrollments_visible_to(self.request.user)
+        return enrollment_selectors.enrollments_visible_to(self.request.user)
 
     def get_permissions(self):
         if self.action in ("create", "partial_update"):

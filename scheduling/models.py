@@ -22,7 +22,7 @@ class Lesson(models.Model):
 
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teaching_lessons")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lessons")
-    subject = models.ForeignKey("materials.Subject", on_delete=models.PROTECT, related_name="lessons")
+    subject = models.ForeignKey("enrollments.Subject", on_delete=models.PROTECT, related_name="lessons")
     start = models.DateTimeField()
     end = models.DateTimeField()
     status = models.CharField(max_length=16, choices=LessonStatus.choices, default=LessonStatus.SCHEDULED)

@@ -6,8 +6,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
-from accounts.selectors import student_ids_of
 from config.exceptions import NotFound
+from enrollments.visibility import student_ids_of
 from scheduling.models import Lesson, LessonStatus
 
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from config.parsing import BoundedIntegerField, CharField, DateTimeField, IdField, ModelSerializer
-from materials.serializers import SubjectBriefSerializer
+from enrollments.serializers import SubjectBriefSerializer
 from scheduling.models import Lesson
 
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from accounts.models import Role, User
-from accounts.selectors import is_student_of, students_of
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
+from enrollments.visibility import is_student_of, students_of
 from scheduling.errors import SchedulingConflict, SchedulingError, SchedulingErrorCode, SchedulingForbidden
 from scheduling.locks import lesson_for_update, timetables_locked
 from scheduling.models import STUDENT_OVERLAP_CONSTRAINT, TEACHER_OVERLAP_CONSTRAINT, Lesson, LessonStatus

@@ -5,12 +5,13 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role, StudentProfile, User
-from accounts.selectors import users_visible_to
 from chat.errors import ChatError, ChatErrorCode
 from chat.events import membership_on_commit
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.selectors import direct_room_key, subject_room_key
 from chat.services.family import family_rooms_follow_links
+from enrollments.models import Enrollment
+from enrollments.visibility import users_visible_to
 
 GROUP_CREATOR_ROLES = {Role.TEACHER, Role.TUTOR, Role.ADMIN}
 GROUP_MAX_USERS = 200
@@ -80,8 +81,6 @@ def rooms_sync_for_student(student: User | int, *, former_ids: Iterable[int] = (
     the tutor; a replaced tutor or parent loses the family's direct rooms first (`family.py`; `former_ids`: the
     former tutor and parent when the caller knows them). Run after enrollments or the student's profile change;
     running it again changes nothing."""
-    from materials.models import Enrollment
-
     student_id = student if isinstance(student, int) else student.pk
     profile = StudentProfile.objects.filter(user_id=student_id, user__role=Role.STUDENT).first()
     if profile is None:

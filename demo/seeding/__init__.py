@@ -33,8 +33,9 @@ from demo.seeding.lessons import lessons_create
 from demo.seeding.people import DEMO_LOGINS, POOL_SIZE, demo_email, people_create, pool_email
 from demo.seeding.scales import SCALES
 from demo.seeding.world import DEMO_DOMAIN, World
+from enrollments.models import Enrollment
 from invoices.models import Invoice, Payment, TelegramLinkCode
-from materials.models import Enrollment, Material, MaterialProgress
+from materials.models import Material, MaterialProgress
 from scheduling.models import CalendarFeed, Lesson, LessonReminder
 
 __all__ = ["SCALES", "seed_demo"]

@@ -8,15 +8,8 @@ from demo.seeding.bulk import insert, insert_fast
 from demo.seeding.files import FileBudget, demo_file
 from demo.seeding.texts import MATERIAL_TITLES, SUBJECTS
 from demo.seeding.world import World
-from materials.models import (
-    Enrollment,
-    Material,
-    MaterialKind,
-    MaterialProgress,
-    MaterialRecipient,
-    MaterialStatus,
-    Subject,
-)
+from enrollments.models import Enrollment, Subject
+from materials.models import Material, MaterialKind, MaterialProgress, MaterialRecipient, MaterialStatus
 
 KIND_WEIGHTS = {
     MaterialKind.LESSON: 30,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from demo.seeding.scales import Scale
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
 
 DEMO_DOMAIN = "demo.thebot"
 

@@ -14,12 +14,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, StudentProfile, User
-from accounts.selectors import is_student_of
+from enrollments.models import Enrollment
+from enrollments.visibility import is_student_of
 from invoices import events
 from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
 from invoices.locks import invoice_for_update, invoices_for_update
 from invoices.models import Invoice, InvoiceStatus
-from materials.models import Enrollment
 
 logger = logging.getLogger("thebot.invoices")
 

@@ -5,7 +5,7 @@ from knox.models import AuthToken
 
 from accounts.models import Role, User
 from config.throttling import ScopedRateThrottle
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     ParentFactory,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     AdminFactory,

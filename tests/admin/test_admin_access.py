@@ -15,8 +15,9 @@ from knox.models import AuthToken
 
 from accounts.admin import INLINES
 from accounts.models import Role, User
+from enrollments.models import Enrollment
 from invoices.models import InvoiceStatusHistory, TelegramLinkCode
-from materials.models import Enrollment, MaterialProgress
+from materials.models import MaterialProgress
 from scheduling.models import CalendarFeed
 from tests.accounts.factories import (
     AdminFactory,
@@ -177,8 +178,8 @@ def test_a_bad_filter_value_is_not_a_server_error(admin_browser, value):
 @pytest.mark.parametrize(
     "model, field, role",
     [
-        ("materials/enrollment", "teacher", Role.TEACHER),
-        ("materials/enrollment", "student", Role.STUDENT),
+        ("enrollments/enrollment", "teacher", Role.TEACHER),
+        ("enrollments/enrollment", "student", Role.STUDENT),
         ("materials/material", "author", Role.TEACHER),
         ("accounts/studentprofile", "tutor", Role.TUTOR),
         ("accounts/studentprofile", "parent", Role.PARENT),
@@ -200,7 +201,7 @@ def test_a_user_of_the_wrong_role_is_refused_by_the_form(admin_browser):
     data = {"student": student.pk, "subject": SubjectFactory().pk, "teacher": other.pk}
     data |= {"is_active": "on", "started_at": "2026-11-01"}
 
-    response = admin_browser.post("/admin/materials/enrollment/add/", data)
+    response = admin_browser.post("/admin/enrollments/enrollment/add/", data)
 
     assert response.status_code == 200
     assert "teacher" in response.context["adminform"].form.errors
@@ -215,7 +216,7 @@ def test_rows_are_named_for_people(admin_browser):
 
     assert str(enrollment) == "Anna Petrova in Mathematics with Ivan Sidorov"
     assert str(anna) == f"Anna Petrova <{anna.email}>"
-    page = admin_browser.get("/admin/materials/enrollment/").content.decode()
+    page = admin_browser.get("/admin/enrollments/enrollment/").content.decode()
     assert "Anna Petrova" in page and "Ivan Sidorov" in page
 
 

@@ -22,8 +22,8 @@ from django.db import connections
 from django.urls import reverse
 
 from accounts.models import Role
+from enrollments.models import Subject
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
-from materials.models import Subject
 from tests.admin.test_admin_pages import (  # noqa: F401 - `seeded` is a fixture, used through request
     PASSWORD,
     SMALL,
@@ -178,7 +178,7 @@ def test_the_seeded_admin_uses_every_admin_page_in_chromium(request, live_server
 
     # A change form saves: a subject's description, edited in the browser.
     subject = Subject.objects.order_by("pk").first()
-    _open(page, base + reverse("admin:materials_subject_change", args=[subject.pk]), "subject edit")
+    _open(page, base + reverse("admin:enrollments_subject_change", args=[subject.pk]), "subject edit")
     page.fill("#id_description", "Edited in Chromium.")
     page.click("input[name=_save]")
     page.wait_for_load_state()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from assignments import services
 from assignments.models import Assignment, AssignmentStatus
-from materials.models import Enrollment
+from enrollments.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.materials.factories import SubjectFactory
 

@@ -3,7 +3,7 @@
 import factory
 
 from chat.models import ChatRoom, Participant, RoomKind
-from materials.models import Enrollment
+from enrollments.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.materials.factories import SubjectFactory
 

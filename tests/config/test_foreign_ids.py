@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from assignments.models import Assignment
+from enrollments.models import Enrollment
 from invoices.models import Invoice
-from materials.models import Enrollment
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,

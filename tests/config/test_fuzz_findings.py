@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from chat.services import message_post
-from materials.models import Subject
+from enrollments.models import Subject
 from tests.accounts.factories import StudentFactory
 from tests.chat.factories import group_room
 

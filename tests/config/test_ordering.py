@@ -8,8 +8,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from enrollments.models import Enrollment
 from invoices.models import Invoice, InvoiceStatus
-from materials.models import Enrollment, MaterialStatus
+from materials.models import MaterialStatus
 from scheduling.models import Lesson
 from tests.accounts.factories import (
     AdminFactory,

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from enrollments.models import Enrollment, Subject
 from invoices.models import Invoice, InvoiceStatus
-from materials.models import Enrollment, Subject
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, link_student
 from tests.invoices.factories import InvoiceFactory, make_past_due
 from tests.invoices.helpers import invoice_in

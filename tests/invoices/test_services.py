@@ -7,10 +7,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from enrollments.models import Enrollment, Subject
 from invoices import services
 from invoices.errors import IllegalTransition, InvoiceError
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
-from materials.models import Enrollment, Subject
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
 from tests.invoices.factories import InvoiceFactory, make_past_due
 from tests.invoices.helpers import invoice_in

@@ -2,7 +2,8 @@
 
 import factory
 
-from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
+from enrollments.models import Enrollment, Subject
+from materials.models import Material, MaterialKind, MaterialProgress, MaterialStatus
 from tests.accounts.factories import StudentFactory, TeacherFactory
 
 

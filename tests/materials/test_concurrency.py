@@ -6,7 +6,8 @@ import pytest
 from django.db import connection, connections
 
 from config.exceptions import Conflict
-from materials.models import Enrollment, MaterialProgress
+from enrollments.models import Enrollment
+from materials.models import MaterialProgress
 from materials.services import enrollment_create, progress_update
 from tests.accounts.factories import AdminFactory, StudentFactory, TeacherFactory
 from tests.materials.factories import MaterialFactory, SubjectFactory

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from materials.models import Enrollment
+from enrollments.models import Enrollment
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
 from tests.materials.factories import EnrollmentFactory, SubjectFactory
 

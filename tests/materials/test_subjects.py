@@ -2,7 +2,7 @@
 
 import pytest
 
-from materials.models import Subject
+from enrollments.models import Subject
 from tests.materials.factories import SubjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -46,7 +46,8 @@ from accounts.models import Role, User
 from chat.models import ChatRoom, Message, Participant
 from chat.services import message_post
 from config import settings as project_settings
-from materials.models import Enrollment, Material
+from enrollments.models import Enrollment
+from materials.models import Material
 from scheduling.models import Lesson
 from tests import thresholds
 from tests.accounts.factories import StudentFactory

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
 from scheduling.models import Lesson, LessonStatus
 from tests.materials.factories import SubjectFactory
 

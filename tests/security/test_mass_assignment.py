@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from accounts.models import User
 from assignments.models import Assignment, Submission
 from chat.models import ChatRoom, Message
+from enrollments.models import Enrollment
 from invoices.models import Invoice
-from materials.models import Enrollment, Material
+from materials.models import Material
 from scheduling.models import Lesson
 from tests.security.bodies import BODIES, body_for
 from tests.security.probe import call

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from accounts.models import User
-from accounts.selectors import can_see, is_student_of, student_ids_of, students_of, users_visible_to
-from materials.models import Enrollment, Subject
+from enrollments.models import Enrollment, Subject
+from enrollments.visibility import can_see, is_student_of, student_ids_of, students_of, users_visible_to
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
