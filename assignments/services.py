@@ -25,7 +25,8 @@ from assignments.models import (
 from assignments.selectors import received_by, recipient_ids
 from assignments.signals import assignment_published
 from config.exceptions import NotFound
-from materials.files import check_upload, delete_file_on_commit
+from files.checks import check_upload
+from files.storage import delete_file_on_commit
 from materials.models import Enrollment, Subject
 
 logger = logging.getLogger("thebot.assignments")

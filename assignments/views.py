@@ -44,7 +44,7 @@ from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, DateTimeFilter, IdField, IdFilter, given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
-from materials.files import file_response
+from files.downloads import file_response
 from materials.models import Enrollment
 
 

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "config",
     "accounts",
+    "files",
     "materials",
     "scheduling",
     "assignments",

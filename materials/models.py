@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from materials.files import upload_to
+from files.storage import upload_to
 
 
 class Subject(models.Model):

@@ -10,9 +10,10 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import students_of
 from config.exceptions import Conflict
+from files.checks import check_upload
+from files.storage import delete_file_on_commit
 from materials import locks
 from materials.errors import MaterialError, MaterialErrorCode
-from materials.files import check_upload, delete_file_on_commit
 from materials.models import Enrollment, Material, MaterialProgress, MaterialStatus, Subject
 from materials.selectors import assignable_student_ids, materials_received_by
 

@@ -17,9 +17,9 @@ from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
+from files.downloads import file_response
 from materials import selectors, services
 from materials.errors import MaterialError, MaterialErrorCode
-from materials.files import file_response
 from materials.models import Enrollment, Material, MaterialKind, MaterialStatus
 from materials.permissions import IsAdminOrTutor, IsNotTeacher, IsStudent, IsTeacherOrAdmin
 from materials.serializers import (

@@ -22,9 +22,9 @@ from chat.errors import ChatErrorCode
 from config import schema_view
 from config.exceptions import ErrorCode
 from config.schema import CODE_DESCRIPTIONS
+from files.errors import FileErrorCode
 from invoices.errors import InvoiceErrorCode
 from materials.errors import MaterialErrorCode
-from materials.files import FileErrorCode
 from materials.models import Subject
 from scheduling.errors import SchedulingErrorCode
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
