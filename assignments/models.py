@@ -177,7 +177,7 @@ class GradeAction(models.TextChoices):
 
 
 class GradeHistory(models.Model):
-    """Audit of grading: one row per grade or return, written by `assignments.events`."""
+    """Audit of grading: one row per grade or return, written by `assignments.history`."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="grade_history")
     attempt = models.PositiveSmallIntegerField()
