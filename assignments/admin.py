@@ -125,7 +125,7 @@ class SubmissionFileAdmin(admin.ModelAdmin):
 
 @admin.register(GradeHistory)
 class GradeHistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """Every grade and return, as `assignments.events` wrote it: read-only."""
+    """Every grade and return, as `assignments.history` wrote it: read-only."""
 
     list_display = ["id", "submission", "attempt", "action", "score", "max_score", "by", "at"]
     list_select_related = ["by", *(f"submission__{join}" for join in SUBMISSION_JOINS)]

@@ -13,15 +13,9 @@ from django.db import models
 from django.utils import timezone
 
 from enrollments.models import Subject
-from materials.files import generated_name
+from files.storage import upload_to
 
 MAX_SCORE_LIMIT = Decimal("1000.00")
-
-
-def assignment_file_path(instance, filename: str) -> str:
-    """Private storage under a generated name (what `materials.files.upload_to("assignments")` does, as a
-    module-level function because migrations cannot serialize the closure it returns)."""
-    return generated_name("assignments", filename)
 
 
 class AssignmentStatus(models.TextChoices):
@@ -85,7 +79,7 @@ class AssignmentAttachment(models.Model):
     """A file the teacher attaches to an assignment."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=assignment_file_path, max_length=255)
+    file = models.FileField(upload_to=upload_to("assignments"), max_length=255)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=127)
     size = models.PositiveBigIntegerField()
@@ -164,7 +158,7 @@ class SubmissionAttempt(models.Model):
 
 class SubmissionFile(models.Model):
     attempt = models.ForeignKey(SubmissionAttempt, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(upload_to=assignment_file_path, max_length=255)
+    file = models.FileField(upload_to=upload_to("assignments"), max_length=255)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=127)
     size = models.PositiveBigIntegerField()
@@ -183,7 +177,7 @@ class GradeAction(models.TextChoices):
 
 
 class GradeHistory(models.Model):
-    """Audit of grading: one row per grade or return, written by `assignments.events`."""
+    """Audit of grading: one row per grade or return, written by `assignments.history`."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="grade_history")
     attempt = models.PositiveSmallIntegerField()

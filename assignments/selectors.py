@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Role, User
 from assignments.models import (
     Assignment,
+    AssignmentAttachment,
     AssignmentStatus,
     GradeHistory,
     Submission,
@@ -75,6 +76,16 @@ def recipient_ids(assignment: Assignment) -> list[int]:
         .order_by("student_id")
         .values_list("student_id", flat=True)
     )
+
+
+def visible_student_ids(user: User) -> set[int] | None:
+    """The explicit recipients `user` may see on an assignment they read: all of them (None) for teachers and
+    admins, else only their own students (a student: themself)."""
+    if user.is_admin or user.role == Role.TEACHER:
+        return None
+    if user.role == Role.STUDENT:
+        return {user.pk}
+    return set(student_ids_of(user).values_list("pk", flat=True))
 
 
 def assignments_visible_to(user: User) -> QuerySet[Assignment]:
@@ -136,6 +147,17 @@ def access_assignment(user: User, pk: int, *, for_screen: bool = False) -> Assig
     return assignment
 
 
+def access_attachment(user: User, assignment_id: int, attachment_id: int) -> AssignmentAttachment:
+    """An attachment of an assignment `user` may see, with that assignment; 404 alike for a missing or foreign
+    assignment and for an attachment that is not one of its own."""
+    assignment = access_assignment(user, assignment_id)
+    attachment = AssignmentAttachment.objects.filter(assignment=assignment, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    attachment.assignment = assignment
+    return attachment
+
+
 def submissions_visible_to(user: User) -> QuerySet[Submission]:
     submissions = Submission.objects.all()
     if user.is_admin:
@@ -180,3 +202,13 @@ def access_submission(user: User, pk: int, *, for_detail: bool = False) -> Submi
     if submission is None:
         raise NotFound("No such submission.")
     return submission
+
+
+def access_submission_file(user: User, submission_id: int, file_id: int) -> SubmissionFile:
+    """A file of any attempt of a submission `user` may see; 404 alike for a missing or foreign submission and for
+    a file that is not one of its own."""
+    submission = access_submission(user, submission_id)
+    stored = SubmissionFile.objects.filter(attempt__submission=submission, pk=file_id).first()
+    if stored is None:
+        raise NotFound("No such file.")
+    return stored

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from assignments import events, locks
+from assignments import history, locks
 from assignments.errors import AssignmentConflict, AssignmentError, AssignmentErrorCode
 from assignments.models import (
     MAX_SCORE_LIMIT,
@@ -25,13 +25,18 @@ from assignments.models import (
 from assignments.selectors import received_by, recipient_ids
 from assignments.signals import assignment_published
 from config.exceptions import NotFound
+from core.updating import model_update
 from enrollments.models import Enrollment, Subject
-from materials.files import check_upload, delete_file_on_commit
+from files.checks import check_upload
+from files.storage import delete_file_on_commit
 
 logger = logging.getLogger("thebot.assignments")
 
 MAX_FILES_PER_ATTEMPT = 5
-EDITABLE_FIELDS = {"title", "description", "due_at", "max_score", "allow_late", "students"}
+# What `assignment_update` changes as plain fields; `students` (the explicit recipients) and `status` have rules
+# of their own.
+ASSIGNMENT_FIELDS = ("title", "description", "due_at", "max_score", "allow_late")
+EDITABLE_FIELDS = {*ASSIGNMENT_FIELDS, "students"}
 # Allowed status changes; re-opening a closed assignment lets students hand in again.
 TRANSITIONS = {
     (AssignmentStatus.DRAFT, AssignmentStatus.PUBLISHED),
@@ -43,7 +48,7 @@ TRANSITIONS = {
 # --- checks ---------------------------------------------------------------------------------------------
 
 
-def check_can_manage(assignment: Assignment, user: User) -> None:
+def check_can_manage_assignment(user: User, assignment: Assignment) -> None:
     """Only the assignment's teacher (or an admin) changes it, grades it or returns its submissions."""
     if not (user.is_admin or assignment.teacher_id == user.pk):
         raise AssignmentError("Only the assignment's teacher may do this.", AssignmentErrorCode.NOT_ALLOWED, status=403)
@@ -125,7 +130,7 @@ def assignment_create(
 def assignment_update(*, assignment: Assignment, by: User, data: dict) -> Assignment:
     """Change the editable fields in `data`; a `status` key moves the assignment through its lifecycle too.
     max_score is fixed once a submission is graded (existing scores were given against it)."""
-    check_can_manage(assignment, by)
+    check_can_manage_assignment(by, assignment)
     data = dict(data)
     status = data.pop("status", None)
     unknown = set(data) - EDITABLE_FIELDS
@@ -148,9 +153,7 @@ def assignment_update(*, assignment: Assignment, by: User, data: dict) -> Assign
                 "max_score cannot change once a submission is graded.", AssignmentErrorCode.MAX_SCORE_LOCKED
             )
         students = data.pop("students", None)
-        for field, value in data.items():
-            setattr(locked, field, value)
-        locked.save()
+        model_update(locked, data, fields=ASSIGNMENT_FIELDS)
         if students is not None:
             locked.students.set(students)
         if status is not None and status != locked.status:
@@ -170,7 +173,7 @@ def assignment_close(*, assignment: Assignment, by: User) -> Assignment:
 
 
 def _set_status(*, assignment: Assignment, by: User, status: str) -> Assignment:
-    check_can_manage(assignment, by)
+    check_can_manage_assignment(by, assignment)
     with transaction.atomic():
         locked = locks.assignment_for_update(assignment.pk)
         _change_status(locked, status)
@@ -213,7 +216,7 @@ def _notify_published(assignment: Assignment, student_ids: list[int]) -> None:
 
 def assignment_delete(*, assignment: Assignment, by: User) -> None:
     """Delete an assignment nobody has handed anything in for (otherwise close it: students' work is kept)."""
-    check_can_manage(assignment, by)
+    check_can_manage_assignment(by, assignment)
     with transaction.atomic():
         locked = locks.assignment_for_update(assignment.pk)
         if locked.submissions.exists():
@@ -227,7 +230,7 @@ def assignment_delete(*, assignment: Assignment, by: User) -> None:
 
 
 def attachment_add(*, assignment: Assignment, by: User, upload: UploadedFile) -> AssignmentAttachment:
-    check_can_manage(assignment, by)
+    check_can_manage_assignment(by, assignment)
     content_type = check_upload(upload)
     with transaction.atomic():
         locked = locks.assignment_for_update(assignment.pk)
@@ -242,7 +245,7 @@ def attachment_add(*, assignment: Assignment, by: User, upload: UploadedFile) ->
 
 
 def attachment_delete(*, attachment: AssignmentAttachment, by: User) -> None:
-    check_can_manage(attachment.assignment, by)
+    check_can_manage_assignment(by, attachment.assignment)
     with transaction.atomic():
         locks.assignment_for_update(attachment.assignment_id)
         delete_file_on_commit(attachment.file)
@@ -331,7 +334,7 @@ def submission_grade(
     now = now or timezone.now()
     with transaction.atomic():
         assignment = locks.assignment_for_update(submission.assignment_id)
-        check_can_manage(assignment, by)
+        check_can_manage_assignment(by, assignment)
         locked = locks.submission_for_update(submission.pk)
         if not (Decimal(0) <= score <= assignment.max_score):
             raise AssignmentError(
@@ -350,7 +353,7 @@ def submission_grade(
         locked.graded_at = now
         locked.save(update_fields=["status", "score", "feedback", "graded_by", "graded_at", "updated_at"])
         locked.assignment = assignment
-        events.submission_graded(submission=locked, by=by)
+        history.submission_graded(submission=locked, by=by)
     return locked
 
 
@@ -359,7 +362,7 @@ def submission_return(*, submission: Submission, by: User, feedback: str, now: d
     now = now or timezone.now()
     with transaction.atomic():
         assignment = locks.assignment_for_update(submission.assignment_id)
-        check_can_manage(assignment, by)
+        check_can_manage_assignment(by, assignment)
         locked = locks.submission_for_update(submission.pk)
         if locked.status == SubmissionStatus.RETURNED:
             raise AssignmentConflict("The submission is already returned.", AssignmentErrorCode.NOT_RETURNABLE)
@@ -370,5 +373,5 @@ def submission_return(*, submission: Submission, by: User, feedback: str, now: d
         locked.graded_at = None
         locked.save(update_fields=["status", "score", "feedback", "graded_by", "graded_at", "updated_at"])
         locked.assignment = assignment
-        events.submission_returned(submission=locked, by=by, at=now)
+        history.submission_returned(submission=locked, by=by, at=now)
     return locked

@@ -12,18 +12,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Role
+from accounts.permissions import HasRole
 from assignments import selectors, services
 from assignments.errors import AssignmentErrorCode
 from assignments.gradebook import gradebook_rows
-from assignments.models import (
-    Assignment,
-    AssignmentAttachment,
-    AssignmentStatus,
-    Submission,
-    SubmissionFile,
-    SubmissionStatus,
-)
-from assignments.permissions import IsStudent, IsTeacher, IsTeacherToWrite
+from assignments.models import Assignment, AssignmentStatus, Submission, SubmissionStatus
 from assignments.serializers import (
     AssignmentCreateSerializer,
     AssignmentReadSerializer,
@@ -39,13 +32,12 @@ from assignments.serializers import (
     TeacherAssignmentSerializer,
     assignment_serializer_for,
 )
-from config.exceptions import ErrorCode, NotFound
+from config.exceptions import ErrorCode
 from config.parsing import BooleanFilter, DateTimeFilter, IdField, IdFilter, given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from enrollments.models import Enrollment
-from enrollments.visibility import student_ids_of
-from materials.files import file_response
+from files.downloads import file_response
 
 
 class AssignmentFilter(django_filters.FilterSet):
@@ -66,13 +58,11 @@ class SubmissionFilter(django_filters.FilterSet):
     is_late = BooleanFilter()
 
 
-def _visible_student_ids(user) -> set[int] | None:
-    """Explicit recipients a caller may see: all for teachers and admins, else only their own students."""
-    if user.is_admin or user.role == Role.TEACHER:
-        return None
-    if user.role == Role.STUDENT:
-        return {user.pk}
-    return set(student_ids_of(user).values_list("pk", flat=True))
+# Role gates; whether a user may see or change one assignment or submission is `selectors.access_*` and
+# `services.check_can_manage_assignment`.
+TeachersWrite = HasRole(Role.TEACHER, Role.ADMIN, reads_open=True, message="Only teachers may change assignments.")
+Teachers = HasRole(Role.TEACHER, message="Only teachers may create assignments.")
+Students = HasRole(Role.STUDENT, message="Only students hand in work.")
 
 
 class _UploadThrottleMixin:
@@ -104,7 +94,7 @@ class AssignmentViewSet(
     """Teachers write their own assignments; students read what they receive (published or closed), with their
     submission summary; tutors and parents read their students'. Teachers and admins get submission counts."""
 
-    permission_classes = [IsAuthenticated, IsTeacherToWrite]
+    permission_classes = [TeachersWrite]
     serializer_class = TeacherAssignmentSerializer
     filterset_class = AssignmentFilter
     search_fields = ["title", "description"]
@@ -116,10 +106,10 @@ class AssignmentViewSet(
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsAuthenticated(), IsTeacher()]
+            return [Teachers()]
         if self.action == "submissions":
             # Everyone who sees the assignment reads its (visible) submissions; only students hand in.
-            return [IsAuthenticated(), IsStudent()] if self.request.method == "POST" else [IsAuthenticated()]
+            return [Students()] if self.request.method == "POST" else [IsAuthenticated()]
         return super().get_permissions()
 
     def get_queryset(self):
@@ -135,7 +125,7 @@ class AssignmentViewSet(
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            context["visible_student_ids"] = _visible_student_ids(self.request.user)
+            context["visible_student_ids"] = selectors.visible_student_ids(self.request.user)
         return context
 
     def get_object(self):
@@ -269,12 +259,8 @@ class AssignmentViewSet(
     )
     def attachment(self, request, pk=None, attachment_id=None):
         """GET: download the attachment (whoever sees the assignment). DELETE: its teacher removes it."""
-        assignment = selectors.access_assignment(request.user, pk)
-        attachment = AssignmentAttachment.objects.filter(assignment=assignment, pk=attachment_id).first()
-        if attachment is None:
-            raise NotFound("No such attachment.")
+        attachment = selectors.access_attachment(request.user, pk, attachment_id)
         if request.method == "DELETE":
-            attachment.assignment = assignment
             services.attachment_delete(attachment=attachment, by=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return file_response(attachment.file, attachment.name)
@@ -283,7 +269,7 @@ class AssignmentViewSet(
 class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A submission with its attempts and grading history; the assignment's teacher grades or returns it."""
 
-    permission_classes = [IsAuthenticated, IsTeacherToWrite]
+    permission_classes = [TeachersWrite]
     serializer_class = SubmissionDetailSerializer
     lookup_value_converter = "id"
 
@@ -334,10 +320,7 @@ class SubmissionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="files/<id:file_id>", url_name="file")
     def file(self, request, pk=None, file_id=None):
         """Download a file of any attempt, for whoever sees the submission."""
-        submission = selectors.access_submission(request.user, pk)
-        stored = SubmissionFile.objects.filter(attempt__submission=submission, pk=file_id).first()
-        if stored is None:
-            raise NotFound("No such file.")
+        stored = selectors.access_submission_file(request.user, pk, file_id)
         return file_response(stored.file, stored.name)
 
 

@@ -6,14 +6,10 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.text import Truncator
 
-from materials.files import generated_name
+from files.storage import upload_to
 
 MESSAGE_MAX_LENGTH = 10_000
 CLIENT_ID_MAX_LENGTH = 64
-
-
-def attachment_path(instance, filename: str) -> str:
-    return generated_name("chat", filename)
 
 
 class RoomKind(models.TextChoices):
@@ -90,7 +86,7 @@ class Message(models.Model):
     # Chosen by the client so that a retried send stores one message; unique per sender.
     client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    attachment = models.FileField(upload_to=attachment_path, blank=True, max_length=200)
+    attachment = models.FileField(upload_to=upload_to("chat"), blank=True, max_length=200)
     attachment_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -26,7 +26,7 @@ from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
 from config.parsing import given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle, UserRateThrottle
-from materials.files import file_response
+from files.downloads import file_response
 
 
 class RoomListView(generics.ListAPIView):

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "accounts",
     "jobs",
     "enrollments",
+    "files",
     "materials",
     "scheduling",
     "assignments",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from enrollments.models import Subject
-from materials.files import upload_to
+from files.storage import upload_to
 
 
 class MaterialKind(models.TextChoices):

@@ -9,8 +9,10 @@ from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, 
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
+from config.exceptions import NotFound
 from enrollments.models import Enrollment, Subject
-from enrollments.visibility import student_ids_of
+from enrollments.visibility import student_ids_of, students_of
+from materials.errors import MaterialError
 from materials.models import Material, MaterialProgress, MaterialRecipient, MaterialStatus
 
 
@@ -46,6 +48,18 @@ def materials_visible_to(user: User) -> QuerySet[Material]:
     if user.role in (Role.STUDENT, Role.TUTOR, Role.PARENT):
         return materials.filter(_received_by(student_ids_of(user)))
     return materials.none()
+
+
+def access_material(user: User, material_id: int, *, for_update: bool = False) -> Material:
+    """The material `material_id` if `user` may read it, with its subject and author; 404 (`not_found`) alike for a
+    missing one and one `user` may not see. With `for_update`, its row is locked until the transaction ends."""
+    materials = materials_visible_to(user)
+    if for_update:
+        materials = materials.select_for_update(of=("self",))
+    material = materials.filter(pk=material_id).first()
+    if material is None:
+        raise NotFound("No such material.")
+    return material
 
 
 def materials_received_by(student: User | int) -> QuerySet[Material]:
@@ -112,3 +126,46 @@ def progress_dashboard_for(student: User) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def dashboard_student(user: User, student_id: int | None) -> User:
+    """Whose dashboard `user` asks for: a student their own (`student_id` omitted or theirs); the others must name
+    one of their students (400 without one, 404 for anyone else)."""
+    if user.role == Role.STUDENT and student_id in (None, user.pk):
+        return user
+    if student_id is None:
+        raise MaterialError("Name the student.", fields={"student": ["A student id is required."]})
+    student = students_of(user).filter(pk=student_id).first()
+    if student is None:
+        raise NotFound()
+    return student
+
+
+def progress_dashboard(user: User, student_id: int | None) -> dict:
+    """A student's progress per subject (`progress_dashboard_for`) and over all subjects (`totals`: materials,
+    completed, and the average percent weighted by the materials of each subject), for `user` as
+    `dashboard_student` allows."""
+    student = dashboard_student(user, student_id)
+    subjects = progress_dashboard_for(student)
+    materials = sum(row["materials"] for row in subjects)
+    weighted = sum(row["average_percent"] * row["materials"] for row in subjects)
+    totals = {
+        "materials": materials,
+        "completed": sum(row["completed"] for row in subjects),
+        "average_percent": round(weighted / materials, 1) if materials else 0.0,
+    }
+    return {"student": student, "subjects": subjects, "totals": totals}
+
+
+def enrollments_visible_to(user: User) -> QuerySet[Enrollment]:
+    """Enrollments `user` may read: a teacher's own, those of a student/tutor/parent's students, all for admins."""
+    enrollments = Enrollment.objects.select_related("student", "subject", "teacher")
+    if user.is_admin:
+        return enrollments
+    if user.role == Role.TEACHER:
+        return enrollments.filter(teacher=user)
+    return enrollments.filter(student__in=student_ids_of(user))
+
+
+def subjects() -> QuerySet[Subject]:
+    return Subject.objects.all()

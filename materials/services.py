@@ -8,17 +8,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from config.exceptions import Conflict
+from config.exceptions import Conflict, ErrorCode
+from core.updating import model_update
 from enrollments.models import Enrollment, Subject
 from enrollments.visibility import students_of
+from files.checks import check_upload
+from files.storage import delete_file_on_commit
 from materials import locks
 from materials.errors import MaterialError, MaterialErrorCode
-from materials.files import check_upload, delete_file_on_commit
 from materials.models import Material, MaterialProgress, MaterialStatus
 from materials.selectors import assignable_student_ids, materials_received_by
 
 # A bound on the time a student may report on one material (a year), so that a bad client cannot overflow it.
 MAX_TIME_SPENT_SECONDS = 365 * 24 * 3600
+
+
+SUBJECT_FIELDS = ("name", "description")
+# What `material_update` changes as plain fields (the file and the named students have their own rules).
+MATERIAL_FIELDS = ("title", "description", "content", "kind", "status", "subject", "url")
 
 
 # --- Subjects -------------------------------------------------------------------------------------------
@@ -50,9 +57,7 @@ def subject_update(*, subject: Subject, data: dict) -> Subject:
     if "name" in data:
         data = {**data, "name": data["name"].strip()}
         _check_subject_name_free(data["name"], exclude_pk=subject.pk)
-    for field, value in data.items():
-        setattr(subject, field, value)
-    subject.save(update_fields=list(data) or None)
+    model_update(subject, data, fields=SUBJECT_FIELDS)
     return subject
 
 
@@ -129,6 +134,31 @@ def enrollment_deactivate(*, enrollment: Enrollment, ended_at: datetime.date | N
 
 
 # --- Materials ------------------------------------------------------------------------------------------
+def check_can_manage_material(user: User, material: Material) -> None:
+    """Only the material's author or an admin changes it, deletes it, or reads and resets its students' progress
+    (403; who may not even see it got 404 from `selectors.access_material`)."""
+    if not (user.is_admin or material.author_id == user.pk):
+        raise MaterialError(
+            "Only the author or an administrator may change this material.", ErrorCode.PERMISSION_DENIED, status=403
+        )
+
+
+def _author(by: User, author_id: int | None) -> User:
+    """Who authors a material `by` creates: themself, or for an admin the teacher they name (required)."""
+    if not by.is_admin:
+        return by
+    if author_id is None:
+        raise MaterialError(
+            "Name the teacher who authors the material.",
+            MaterialErrorCode.AUTHOR_REQUIRED,
+            fields={"author": ["Required for administrators."]},
+        )
+    author = User.objects.filter(pk=author_id).first()
+    if author is None:
+        raise MaterialError("Unknown author.", MaterialErrorCode.WRONG_ROLE, fields={"author": ["Unknown."]})
+    return author
+
+
 def _check_recipients(*, author: User, subject: Subject, student_ids: list[int]) -> list[int]:
     """The named students, deduplicated; each must be actively enrolled with the author in the subject."""
     wanted = list(dict.fromkeys(student_ids))
@@ -155,7 +185,7 @@ def _attach_file(material: Material, upload: UploadedFile) -> None:
 @transaction.atomic
 def material_create(
     *,
-    author: User,
+    by: User,
     title: str,
     subject: Subject,
     kind: str,
@@ -165,8 +195,11 @@ def material_create(
     url: str = "",
     file: UploadedFile | None = None,
     assigned_to: list[int] | None = None,
+    author: int | None = None,
 ) -> Material:
-    """Create a material written by `author` (a teacher), optionally with a file and named students."""
+    """Create a material, optionally with a file and named students. A teacher writes their own; an admin names
+    the teacher who authors it (`author`, an id). The author must be an active teacher."""
+    author = _author(by, author)
     if author.role != Role.TEACHER or not author.is_active:
         raise MaterialError(
             "The author of a material must be an active teacher.",
@@ -197,9 +230,11 @@ _UNSET = object()
 
 
 @transaction.atomic
-def material_update(*, material: Material, data: dict) -> Material:
-    """Change a material. `file`: an upload replaces the file, None removes it (the old one is deleted after
-    commit). `assigned_to` replaces the named students; they are checked again when the subject changes."""
+def material_update(*, material: Material, by: User, data: dict) -> Material:
+    """Change a material (its author or an admin). `file`: an upload replaces the file, None removes it (the old
+    one is deleted after commit). `assigned_to` replaces the named students; they are checked again when the
+    subject changes."""
+    check_can_manage_material(by, material)
     data = dict(data)
     upload = data.pop("file", _UNSET)
     recipients = data.pop("assigned_to", None)
@@ -210,9 +245,7 @@ def material_update(*, material: Material, data: dict) -> Material:
         recipients = _check_recipients(author=material.author, subject=subject, student_ids=recipients)
     if upload is not _UNSET and upload is not None:
         check_upload(upload)
-
-    for field, value in data.items():
-        setattr(material, field, value)
+    model_update(material, data, fields=MATERIAL_FIELDS, save=False)
     if upload is not _UNSET:
         delete_file_on_commit(material.file)
         if upload is None:
@@ -227,8 +260,10 @@ def material_update(*, material: Material, data: dict) -> Material:
 
 
 @transaction.atomic
-def material_delete(*, material: Material) -> None:
-    """Delete a material with its progress rows; its file goes once the deletion has committed."""
+def material_delete(*, material: Material, by: User) -> None:
+    """Delete a material (its author or an admin) with its progress rows; its file goes once the deletion has
+    committed."""
+    check_can_manage_material(by, material)
     delete_file_on_commit(material.file)
     material.delete()
 
@@ -253,9 +288,10 @@ def progress_update(
 
 
 @transaction.atomic
-def progress_reset(*, material: Material, student_id: int) -> MaterialProgress:
-    """A teacher's reset of one student's progress on their material: back to 0 %, not completed. The time
-    spent is kept (it is history, not a position)."""
+def progress_reset(*, material: Material, by: User, student_id: int) -> MaterialProgress:
+    """The author's (or an admin's) reset of one student's progress on the material: back to 0 %, not completed.
+    The time spent is kept (it is history, not a position)."""
+    check_can_manage_material(by, material)
     has_progress = MaterialProgress.objects.filter(material=material, student_id=student_id).exists()
     if not has_progress and not materials_received_by(student_id).filter(pk=material.pk).exists():
         raise MaterialError(

@@ -5,25 +5,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role, User
-from accounts.permissions import IsAdmin
+from accounts.models import Role
+from accounts.permissions import HasRole, IsAdmin
 from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from enrollments import selectors as enrollment_selectors
 from enrollments.models import Enrollment
-from enrollments.visibility import students_of
+from files.downloads import file_response
 from materials import selectors, services
-from materials.errors import MaterialError, MaterialErrorCode
-from materials.files import file_response
+from materials.errors import MaterialErrorCode
 from materials.models import Material, MaterialKind, MaterialStatus
-from materials.permissions import IsAdminOrTutor, IsNotTeacher, IsStudent, IsTeacherOrAdmin
 from materials.serializers import (
     DashboardSerializer,
     EnrollmentCreateSerializer,
@@ -39,6 +35,16 @@ from materials.serializers import (
     StudentProgressSerializer,
     SubjectSerializer,
     SubjectWriteSerializer,
+)
+
+# Role gates; whether a user may see or change one material is `selectors.access_material` and
+# `services.check_can_manage_material`.
+AdminsAndTutors = HasRole(Role.ADMIN, Role.TUTOR, message="Only administrators and tutors may do this.")
+TeachersAndAdmins = HasRole(Role.TEACHER, Role.ADMIN, message="Only teachers and administrators may do this.")
+Students = HasRole(Role.STUDENT, message="Only students may do this.")
+# Students, tutors, parents and admins: those who look at what students receive.
+StudentsAndTheirPeople = HasRole(
+    Role.STUDENT, Role.TUTOR, Role.PARENT, Role.ADMIN, message="Teachers have no student dashboard."
 )
 
 
@@ -107,7 +113,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_permissions(self):
         if self.action in ("create", "partial_update"):
-            return [IsAdminOrTutor()]
+            return [AdminsAndTutors()]
         return super().get_permissions()
 
     @extend_schema(request=EnrollmentCreateSerializer, responses={201: EnrollmentSerializer})
@@ -161,10 +167,6 @@ class UploadThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
 
-def _can_write(user: User, material: Material) -> bool:
-    return user.is_admin or material.author_id == user.pk
-
-
 _STUDENT_PROGRESS_NOTE = (
     "For a student, each material also carries `progress` "
     "(`percent, time_spent_seconds, last_opened_at, completed_at`): their own, 0 when not started."
@@ -194,10 +196,8 @@ class MaterialViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Material.objects.none()
-        if self.action in ("list", "retrieve"):
-            return selectors.material_list_for(self.request.user)
-        # Writes, progress and files only need the visibility check, not what the list shows.
-        return selectors.materials_visible_to(self.request.user)
+        # The list and the detail; writes, progress and files read through `selectors.access_material`.
+        return selectors.material_list_for(self.request.user)
 
     def get_serializer_class(self):
         if self.request is not None and getattr(self.request.user, "role", None) == Role.STUDENT:
@@ -206,21 +206,15 @@ class MaterialViewSet(
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsTeacherOrAdmin()]
+            return [TeachersAndAdmins()]
         if self.action == "progress" and self.request.method == "PUT":
-            return [IsStudent()]
+            return [Students()]
         return super().get_permissions()
 
     def get_throttles(self):
         if self.action in ("create", "partial_update"):
             return [*super().get_throttles(), UploadThrottle()]
         return super().get_throttles()
-
-    def _writable_object(self) -> Material:
-        material = self.get_object()
-        if not _can_write(self.request.user, material):
-            raise PermissionDenied("Only the author or an administrator may change this material.")
-        return material
 
     def _render(self, material_pk: int, status_code: int = 200) -> Response:
         material = selectors.material_list_for(self.request.user).get(pk=material_pk)
@@ -233,35 +227,21 @@ class MaterialViewSet(
     def create(self, request):
         serializer = MaterialCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        author_id = data.pop("author", None)
-        if request.user.is_admin:
-            if author_id is None:
-                raise MaterialError(
-                    "Name the teacher who authors the material.",
-                    MaterialErrorCode.AUTHOR_REQUIRED,
-                    fields={"author": ["Required for administrators."]},
-                )
-            author = User.objects.filter(pk=author_id).first()
-            if author is None:
-                raise MaterialError("Unknown author.", MaterialErrorCode.WRONG_ROLE, fields={"author": ["Unknown."]})
-        else:
-            author = request.user
-        material = services.material_create(author=author, **data)
+        material = services.material_create(by=request.user, **serializer.validated_data)
         return self._render(material.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=MaterialUpdateSerializer, responses=MaterialSerializer)
     @api_errors({400: [MaterialErrorCode.NOT_YOUR_STUDENT], 403: [ErrorCode.PERMISSION_DENIED]})
     def partial_update(self, request, pk=None):
-        material = self._writable_object()
+        material = selectors.access_material(request.user, pk)
         serializer = MaterialUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.material_update(material=material, data=serializer.validated_data)
+        services.material_update(material=material, by=request.user, data=serializer.validated_data)
         return self._render(material.pk)
 
     @api_errors({403: [ErrorCode.PERMISSION_DENIED]})
     def destroy(self, request, pk=None):
-        services.material_delete(material=self._writable_object())
+        services.material_delete(material=selectors.access_material(request.user, pk), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -280,11 +260,10 @@ class MaterialViewSet(
     @api_errors({403: [ErrorCode.PERMISSION_DENIED]}, methods=["GET"])
     @action(detail=True, methods=["get", "put"], url_path="progress", pagination_class=None)
     def progress(self, request, pk=None):
+        material = selectors.access_material(request.user, pk)
         if request.method == "GET":
-            material = self._writable_object()
-            rows = selectors.progress_on(material)
-            return Response(StudentProgressSerializer(rows, many=True).data)
-        material = self.get_object()
+            services.check_can_manage_material(request.user, material)
+            return Response(StudentProgressSerializer(selectors.progress_on(material), many=True).data)
         serializer = ProgressUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         progress = services.progress_update(student=request.user, material=material, **serializer.validated_data)
@@ -299,10 +278,12 @@ class MaterialViewSet(
     @api_errors({400: [MaterialErrorCode.NOT_A_RECIPIENT], 403: [ErrorCode.PERMISSION_DENIED]})
     @action(detail=True, methods=["post"], url_path="progress/reset")
     def progress_reset(self, request, pk=None):
-        material = self._writable_object()
+        material = selectors.access_material(request.user, pk)
         serializer = ProgressResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        progress = services.progress_reset(material=material, student_id=serializer.validated_data["student"])
+        progress = services.progress_reset(
+            material=material, by=request.user, student_id=serializer.validated_data["student"]
+        )
         return Response(ProgressSerializer(progress).data)
 
     @extend_schema(
@@ -312,7 +293,7 @@ class MaterialViewSet(
     @api_errors({404: [MaterialErrorCode.NO_FILE]})
     @action(detail=True, methods=["get"], url_path="file", url_name="file")
     def file(self, request, pk=None):
-        material = self.get_object()
+        material = selectors.access_material(request.user, pk)
         if not material.file:
             raise NotFound("This material has no file.", MaterialErrorCode.NO_FILE)
         return file_response(material.file, material.file_name or material.file.name)
@@ -321,7 +302,7 @@ class MaterialViewSet(
 class ProgressDashboardView(APIView):
     """A student's progress per subject. Students see their own; tutors, parents and admins pass `?student=`."""
 
-    permission_classes = [IsAuthenticated, IsNotTeacher]
+    permission_classes = [StudentsAndTheirPeople]
 
     @extend_schema(
         parameters=[
@@ -331,26 +312,5 @@ class ProgressDashboardView(APIView):
     )
     @api_errors({404: [ErrorCode.NOT_FOUND]})
     def get(self, request):
-        student = self._student(request)
-        subjects = selectors.progress_dashboard_for(student)
-        materials = sum(row["materials"] for row in subjects)
-        completed = sum(row["completed"] for row in subjects)
-        weighted = sum(row["average_percent"] * row["materials"] for row in subjects)
-        totals = {
-            "materials": materials,
-            "completed": completed,
-            "average_percent": round(weighted / materials, 1) if materials else 0.0,
-        }
-        return Response(DashboardSerializer({"student": student, "subjects": subjects, "totals": totals}).data)
-
-    def _student(self, request) -> User:
-        user = request.user
-        student_id = query_id(request, "student")
-        if user.role == Role.STUDENT and student_id in (None, user.pk):
-            return user
-        if student_id is None:
-            raise MaterialError("Name the student.", fields={"student": ["A student id is required."]})
-        student = students_of(user).filter(pk=student_id).first()
-        if student is None:
-            raise NotFound()
-        return student
+        dashboard = selectors.progress_dashboard(request.user, query_id(request, "student"))
+        return Response(DashboardSerializer(dashboard).data)

@@ -86,7 +86,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
 @pytest.fixture(scope="session", autouse=True)
 def media_root(tmp_path_factory):
-    """Uploaded files of this process under its own temporary directory (also for the servers it starts)."""
+    """Uploaded files of this process under its own temporary directory (also for the servers it starts): the one
+    place tests redirect MEDIA_ROOT."""
     path = tmp_path_factory.mktemp("media")
     os.environ["MEDIA_ROOT"] = str(path)
     settings.MEDIA_ROOT = path

@@ -13,7 +13,8 @@ from chat.locks import membership_locking_room, rooms_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import membership, subject_room_key
 from chat.throttling import attachment_bytes_give_back, attachment_bytes_take
-from materials.files import check_upload, delete_file_on_commit
+from files.checks import check_upload
+from files.storage import delete_file_on_commit
 
 
 def _room_not_found() -> ChatError:

@@ -4,7 +4,7 @@ bounded per scale (`Scale.files`); most rows have no file, as in real use."""
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from materials.files import generated_name
+from files.storage import generated_name
 
 
 class FileBudget:

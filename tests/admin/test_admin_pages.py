@@ -76,9 +76,8 @@ MAKERS = {
 
 
 @pytest.fixture
-def seeded(settings, tmp_path, monkeypatch):
+def seeded(tmp_path, monkeypatch):
     """`seed(scale)` runs `manage.py seed_demo` and returns the demo logins file."""
-    settings.MEDIA_ROOT = tmp_path / "media"
     base = SCALES[SMALL]
     tripled = {
         field.name: getattr(base, field.name) * 3

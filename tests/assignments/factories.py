@@ -4,7 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from assignments import services
@@ -12,12 +11,6 @@ from assignments.models import Assignment, AssignmentStatus
 from enrollments.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.materials.factories import SubjectFactory
-
-PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-PNG_BYTES = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 
 
 def enroll(student, teacher, subject, *, is_active: bool = True) -> Enrollment:
@@ -54,14 +47,6 @@ def class_of(n: int, *, teacher=None, subject=None):
     for student in students:
         enroll(student, teacher, subject)
     return teacher, subject, students
-
-
-def pdf(name: str = "work.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
-
-
-def png(name: str = "photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
 
 
 def hand_in(assignment, student, text: str = "My answer", **kwargs):

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in, pdf
+from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
+from tests.files.samples import pdf
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
-from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in, pdf, png
+from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in
+from tests.files.samples import pdf, png
 
 pytestmark = pytest.mark.django_db
 

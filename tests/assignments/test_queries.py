@@ -9,7 +9,8 @@ import pytest
 from assignments import services
 from assignments.models import AssignmentAttachment
 from tests.accounts.factories import ParentFactory, TutorFactory, link_student
-from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in, pdf
+from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
+from tests.files.samples import pdf
 
 pytestmark = pytest.mark.django_db
 

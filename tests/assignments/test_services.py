@@ -12,7 +12,8 @@ from assignments.models import AssignmentStatus, GradeAction, SubmissionStatus
 from assignments.signals import assignment_published
 from config.exceptions import ApiError, NotFound
 from tests.accounts.factories import AdminFactory, StudentFactory, TeacherFactory
-from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in, pdf
+from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in
+from tests.files.samples import pdf
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,6 @@ from tests.parallel import at_once, live_server_url
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def room(student, teacher):
     return group_room(teacher, student)

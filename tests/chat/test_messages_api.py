@@ -188,8 +188,7 @@ def test_rest_send_is_throttled_per_user(make_client, room, student, settings, t
     assert Message.objects.count() == 4
 
 
-def test_attachment_is_checked_and_served_to_members_only(make_client, room, student, teacher, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_attachment_is_checked_and_served_to_members_only(make_client, room, student, teacher):
     client = make_client(student)
     upload = SimpleUploadedFile("notes.txt", b"plain notes\n", content_type="text/plain")
     response = client.post(messages_url(room), {"client_id": "f", "attachment": upload}, format="multipart")
@@ -206,8 +205,7 @@ def test_attachment_is_checked_and_served_to_members_only(make_client, room, stu
     assert rejected.status_code == 400
 
 
-def test_deleting_removes_attachment(make_client, room, student, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_deleting_removes_attachment(make_client, room, student):
     client = make_client(student)
     upload = SimpleUploadedFile("notes.txt", b"plain notes\n", content_type="text/plain")
     body = client.post(messages_url(room), {"client_id": "f", "attachment": upload}, format="multipart").json()

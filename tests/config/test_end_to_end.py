@@ -31,7 +31,6 @@ def embedded_env(tmp_path):
     env.update(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-            "MEDIA_ROOT": str(tmp_path / "media"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "PYTHONUNBUFFERED": "1",
         }

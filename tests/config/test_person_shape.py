@@ -33,8 +33,7 @@ PERSON_KEYS = {"teacher", "student", "tutor", "parent", "author", "sender", "gra
 
 
 @pytest.fixture
-def school(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def school():
     teacher, tutor, parent, admin = TeacherFactory(), TutorFactory(), ParentFactory(), AdminFactory()
     student = link_student(StudentFactory(), tutor=tutor, parent=parent)
     subject = SubjectFactory()

@@ -23,9 +23,9 @@ from config import schema_view
 from config.exceptions import ErrorCode
 from config.schema import CODE_DESCRIPTIONS
 from enrollments.models import Subject
+from files.errors import FileErrorCode
 from invoices.errors import InvoiceErrorCode
 from materials.errors import MaterialErrorCode
-from materials.files import FileErrorCode
 from scheduling.errors import SchedulingErrorCode
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
 from tests.conftest import client_for

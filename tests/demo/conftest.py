@@ -1,4 +1,4 @@
-"""A seeded database: `seed(scale)` runs `manage.py seed_demo` with files in a temporary MEDIA_ROOT."""
+"""A seeded database: `seed(scale)` runs `manage.py seed_demo` (files: the MEDIA_ROOT of tests/conftest.py)."""
 
 import json
 from io import StringIO
@@ -10,8 +10,7 @@ PASSWORD = "seed-secret-2026"
 
 
 @pytest.fixture
-def seed(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def seed(tmp_path):
 
     def run(scale: str = "small", seed: int = 1) -> tuple[dict, str]:
         output = tmp_path / "logins.json"

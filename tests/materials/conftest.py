@@ -1,7 +1,7 @@
 """A small classroom shared by the materials tests.
 
 Subject "math": teacher T teaches students S1 and S2 (active), teacher T2 teaches S3 in the same subject.
-S1 has tutor TU and parent P; S3 has parent P3. Uploaded files go to a temporary MEDIA_ROOT.
+S1 has tutor TU and parent P; S3 has parent P3.
 """
 
 from types import SimpleNamespace
@@ -17,12 +17,6 @@ from tests.accounts.factories import (
     link_student,
 )
 from tests.materials.factories import EnrollmentFactory, SubjectFactory
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.assignments.factories import pdf
+from tests.files.samples import pdf
 
 
 def _soon(hours: int) -> str:

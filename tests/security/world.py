@@ -16,10 +16,11 @@ from accounts.models import Role
 from assignments.models import AssignmentAttachment
 from chat.models import Message
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
-from tests.assignments.factories import AssignmentFactory, hand_in, pdf
+from tests.assignments.factories import AssignmentFactory, hand_in
 from tests.chat.factories import group_room
 from tests.config.test_input_bounds import SCHEMA, _operations
 from tests.conftest import client_for
+from tests.files.samples import pdf
 from tests.invoices.factories import sent_invoice
 from tests.materials.factories import EnrollmentFactory, MaterialFactory, SubjectFactory
 from tests.scheduling.factories import in_hours, make_lesson

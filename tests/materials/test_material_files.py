@@ -1,62 +1,20 @@
-"""Uploads are checked by content and size, stored under generated names, and downloaded only by those who may
-see the material."""
+"""Files of materials through the API: uploads are checked (`files.checks`) before anything is stored, downloads go
+to those who may see the material only, and a replaced or deleted material's file goes once the change committed."""
+
+import os
 
 import pytest
 from django.core.files.storage import default_storage
 
-from materials.files import FileErrorCode, UploadRejected, check_upload, generated_name
 from materials.models import Material
+from tests.files.samples import docx_bytes, elf_bytes, exe_bytes, pdf_bytes, png_bytes, upload, zip_bytes
 from tests.materials.factories import MaterialFactory
-from tests.materials.samples import docx_bytes, elf_bytes, exe_bytes, pdf_bytes, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("notes.pdf", pdf_bytes(), "application/pdf"),
-        ("board.PNG", png_bytes(), "image/png"),
-        ("essay.docx", docx_bytes(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        ("readme.txt", b"plain words\n", "text/plain"),
-    ],
-)
-def test_check_upload_accepts_allowed_content(name, content, expected):
-    assert check_upload(upload(name, content)) == expected
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "code"),
-    [
-        ("setup.exe", exe_bytes(), FileErrorCode.FILE_TYPE_NOT_ALLOWED),
-        ("tool", elf_bytes(), FileErrorCode.FILE_TYPE_NOT_ALLOWED),
-        # An executable wearing an allowed extension is still refused: the content decides.
-        ("innocent.pdf", elf_bytes(), FileErrorCode.FILE_TYPE_NOT_ALLOWED),
-        # An allowed type under the wrong extension is refused too.
-        ("picture.pdf", png_bytes(), FileErrorCode.FILE_EXTENSION_MISMATCH),
-        ("empty.txt", b"", FileErrorCode.FILE_EMPTY),
-    ],
-)
-def test_check_upload_rejects(name, content, code):
-    with pytest.raises(UploadRejected) as caught:
-        check_upload(upload(name, content))
-    assert caught.value.code == code
-    assert caught.value.status_code == 400
-
-
-def test_check_upload_size_limit(settings):
-    settings.UPLOAD_MAX_FILE_SIZE = 100
-    with pytest.raises(UploadRejected) as caught:
-        check_upload(upload("notes.pdf", pdf_bytes() + b"\n" * 100))
-    assert caught.value.status_code == 413
-    assert caught.value.code == FileErrorCode.FILE_TOO_LARGE
-
-
-def test_generated_name_keeps_only_the_extension():
-    name = generated_name("materials", "../../etc/my secret plan.PDF")
-    assert name.startswith("materials/")
-    assert name.endswith(".pdf")
-    assert "secret" not in name and ".." not in name
+def _stored_materials() -> set[str]:
+    return set(default_storage.listdir("materials")[1]) if default_storage.exists("materials") else set()
 
 
 def _create(client, room, name, content, **extra):
@@ -206,3 +164,18 @@ def test_deleting_a_material_deletes_its_file_after_commit(make_client, room, dj
         callback()
     assert not default_storage.exists(name)
     assert not Material.objects.filter(pk=material.pk).exists()
+
+
+def test_random_bytes_named_docx_are_refused_by_the_api_and_nothing_is_stored(make_client, room):
+    client = make_client(room.teacher)
+    before = _stored_materials()
+    for name, content in (("random.docx", os.urandom(4096)), ("plain.docx", zip_bytes())):
+        data = {"title": "Notes", "subject": room.math.pk, "status": "published", "file": upload(name, content)}
+        response = client.post("/api/materials/", data, format="multipart")
+        assert response.status_code == 400, response.json()
+        assert response.json()["code"] == "file_type_not_allowed"
+        assert "Office Open XML" in response.json()["fields"]["file"][0]
+    assert not Material.objects.exists()
+    assert _stored_materials() == before
+    real = {"title": "Notes", "subject": room.math.pk, "status": "published", "file": upload("r.docx", docx_bytes())}
+    assert client.post("/api/materials/", real, format="multipart").status_code == 201

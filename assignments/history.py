@@ -1,4 +1,5 @@
-"""Grading audit: one function per kind of change, called by the services (never by views or signals)."""
+"""Grading history (audit rows, `GradeHistory`): one function per kind of change, called by the services (never by
+views or signals)."""
 
 from assignments.models import GradeAction, GradeHistory, Submission
 

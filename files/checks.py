@@ -1,38 +1,23 @@
-"""Private uploaded files, shared by materials, assignments and chat.
+"""Upload checks: an upload is accepted only when its size is within `UPLOAD_MAX_FILE_SIZE` (413 beyond) and its
+type, decided by its content (libmagic), is on the allow-list and agrees with its extension.
 
-An upload is accepted only when its size is within `UPLOAD_MAX_FILE_SIZE` (413 beyond) and its type, decided by
-its content (libmagic), is on the allow-list and agrees with its extension. A `.docx`, `.xlsx` or `.pptx` must
-also be a real Office Open XML package (libmagic may only say "zip" or nothing at all of such files): `zipfile` opens
-it, `[Content_Types].xml` declares the main part of that kind and the part's folder (`word/`, `xl/`, `ppt/`) is
-there; nothing is extracted, only the central directory and at most 1 MiB of `[Content_Types].xml` are read, and
-the declared sizes and entry count are bounded (no zip bomb passes as a document). It is stored under a generated name
-outside any public path, and served only by a view that has checked access, through `file_response`.
+A `.docx`, `.xlsx` or `.pptx` must also be a real Office Open XML package (libmagic may only say "zip" or nothing at
+all of such files): `zipfile` opens it, `[Content_Types].xml` declares the main part of that kind and the part's
+folder (`word/`, `xl/`, `ppt/`) is there; nothing is extracted, only the central directory and at most 1 MiB of
+`[Content_Types].xml` are read, and the declared sizes and entry count are bounded (no zip bomb passes as a
+document). Services call `check_upload` before they store anything (`files.storage` names it, `files.downloads`
+serves it).
 """
 
-import mimetypes
-import os
-import uuid
 import zipfile
 import zlib
-from enum import StrEnum
 from pathlib import PurePath
 
 import magic
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.http import FileResponse, HttpResponse
-from django.utils.deconstruct import deconstructible
 
-from config.exceptions import ApiError
-
-
-class FileErrorCode(StrEnum):
-    FILE_TOO_LARGE = "file_too_large"
-    FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
-    FILE_EXTENSION_MISMATCH = "file_extension_mismatch"
-    FILE_EMPTY = "file_empty"
-
+from files.errors import FileErrorCode, UploadRejected
 
 _OFFICE_ZIP = {"application/zip", "application/octet-stream"}
 # MIME type found by content -> extensions it may carry. Office Open XML files are ZIP containers: libmagic
@@ -86,10 +71,6 @@ _ZIP_ERRORS = (
     NotImplementedError,
     zlib.error,
 )
-
-
-class UploadRejected(ApiError):
-    pass
 
 
 def _office_xml_problem(upload: UploadedFile, extension: str) -> str | None:
@@ -168,65 +149,3 @@ def check_upload(upload: UploadedFile, *, field: str = "file") -> str:
                 fields={field: [f"Not an Office Open XML {extension} package: {problem}."]},
             )
     return content_type
-
-
-def generated_name(prefix: str, original_name: str) -> str:
-    """Storage path under `prefix` with a random name; only the (checked) extension is kept."""
-    extension = PurePath(original_name or "").suffix.lower()[:10]
-    return f"{prefix}/{uuid.uuid4().hex}{extension}"
-
-
-@deconstructible
-class GeneratedName:
-    """A FileField `upload_to` that stores under `prefix` with a generated name. A class rather than a closure,
-    so that migrations can serialize it."""
-
-    def __init__(self, prefix: str):
-        self.prefix = prefix
-
-    def __call__(self, instance, filename: str) -> str:
-        return generated_name(self.prefix, filename)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, GeneratedName) and other.prefix == self.prefix
-
-    def __hash__(self) -> int:
-        return hash(self.prefix)
-
-
-def upload_to(prefix: str) -> GeneratedName:
-    """A FileField `upload_to` that stores under a generated name."""
-    return GeneratedName(prefix)
-
-
-def delete_file_on_commit(field_file) -> None:
-    """Delete a stored file once the transaction that dropped its row has committed."""
-    if not field_file:
-        return
-    storage, name = field_file.storage, field_file.name
-    transaction.on_commit(lambda: storage.delete(name))
-
-
-def file_response(field_file, download_name: str) -> HttpResponse:
-    """Serve a private file to a caller whose access was checked: always as an attachment, never sniffed,
-    sandboxed. Behind nginx (`PRIVATE_FILES_X_ACCEL`) the proxy sends the bytes."""
-    content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    if settings.PRIVATE_FILES_X_ACCEL:
-        response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = "/protected-media/" + field_file.name
-    else:
-        response = FileResponse(field_file.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = _attachment(download_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _attachment(name: str) -> str:
-    from urllib.parse import quote
-
-    safe = os.path.basename(name).replace('"', "") or "file"
-    return (
-        f"attachment; filename=\"{safe.encode('ascii', 'ignore').decode() or 'file'}\"; filename*=UTF-8''{quote(safe)}"
-    )

@@ -1,4 +1,5 @@
-"""Small but real files of each kind, built in memory."""
+"""Small but real files of each kind, built in memory: the one set of sample bytes of the test tree (uploads to
+materials, assignments and chat, and the checks of `files`)."""
 
 import io
 import struct
@@ -43,6 +44,14 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def zip_bytes() -> bytes:
+    """A plain zip archive (no Office Open XML package)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notes.txt", "just a zip\n" * 50)
+    return buffer.getvalue()
+
+
 def exe_bytes() -> bytes:
     # An MS-DOS/PE header: "MZ", padding, the PE offset at 0x3C, then the "PE\0\0" signature.
     head = bytearray(b"MZ" + b"\x90\x00" * 30)
@@ -57,3 +66,11 @@ def elf_bytes() -> bytes:
 def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
     # The client-declared content type is deliberately generic: the server decides by content.
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def pdf(name: str = "work.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+
+def png(name: str = "photo.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
