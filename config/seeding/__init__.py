@@ -33,8 +33,9 @@ from config.seeding.lessons import lessons_create
 from config.seeding.people import DEMO_LOGINS, POOL_SIZE, demo_email, people_create, pool_email
 from config.seeding.scales import SCALES
 from config.seeding.world import DEMO_DOMAIN, World
-from invoices.models import Invoice, Payment, TelegramLinkCode
+from invoices.models import Invoice, Payment
 from materials.models import Enrollment, Material, MaterialProgress
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed, Lesson, LessonReminder
 
 __all__ = ["SCALES", "seed_demo"]

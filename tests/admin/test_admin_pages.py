@@ -30,7 +30,7 @@ from accounts.tasks import tokens_prune_expired_job
 from assignments.models import SubmissionAttempt, SubmissionFile
 from config.models import JobEffect, PeriodicRun, WorkerHeartbeat
 from config.seeding import SCALES
-from invoices.models import TelegramLinkCode
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db
