@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "jobs",
     "enrollments",
     "files",
+    "notifications",
     "materials",
     "scheduling",
     "assignments",
@@ -484,7 +485,7 @@ CHAT_ATTACHMENT_BYTES_PER_DAY = env_int("CHAT_ATTACHMENT_BYTES_PER_DAY", 200 * 1
 # scheduling
 LESSON_REMINDER_MINUTES = env_int("LESSON_REMINDER_MINUTES", 60)
 
-# invoices
+# notifications (the Telegram channel)
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
 TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN")  # Telegram is off while unset
 TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME")
@@ -496,6 +497,12 @@ TELEGRAM_MAX_INLINE_WAIT = env_float("TELEGRAM_MAX_INLINE_WAIT", 5.0)
 TELEGRAM_JOB_MAX_ATTEMPTS = env_int("TELEGRAM_JOB_MAX_ATTEMPTS", 5)
 TELEGRAM_JOB_BACKOFF_SECONDS = env_int("TELEGRAM_JOB_BACKOFF_SECONDS", 30)
 TELEGRAM_LINK_TTL_SECONDS = env_int("TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
+# The buttons pressed in Telegram ("<action>:<id>" callback data): the service of the app that owns each action,
+# called by notifications' webhook with the chat's linked user (notifications sits below these apps: it cannot
+# import them). Code, not deployment: no environment variable.
+TELEGRAM_CALLBACK_ACTIONS = {"invoice_seen": "invoices.services.telegram_invoice_seen"}
+
+# invoices
 INVOICE_PAY_URL_TEMPLATE = env_str("INVOICE_PAY_URL_TEMPLATE", "https://thebot.example/invoices/{id}/pay")
 PAYMENT_API_BASE_URL = env_str("PAYMENT_API_BASE_URL", "https://api.yookassa.ru/v3")
 PAYMENT_SHOP_ID = env_str("PAYMENT_SHOP_ID")  # payments are off while unset

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/assignments/", include("assignments.urls")),
     path("api/chat/", include("chat.urls")),
     path("api/", include("invoices.urls")),
+    path("api/", include("notifications.urls")),
     # Anything else under /api/ is a JSON 404 (also with DEBUG on), or a redirect to the path with a slash.
     re_path(r"^api/", api_not_found, name=API_NOT_FOUND),
 ]

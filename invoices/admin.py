@@ -1,13 +1,12 @@
 """Django admin for invoices. Statuses change only through the services (actions below), never by editing."""
 
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from accounts.admin import ViewOnlyMixin, role_filter
 from accounts.models import Role
 from config.exceptions import ApiError
 from invoices import services
-from invoices.models import Invoice, InvoiceStatusHistory, Payment, TelegramLinkCode
+from invoices.models import Invoice, InvoiceStatusHistory, Payment
 
 
 class InvoiceStatusHistoryInline(admin.TabularInline):
@@ -138,36 +137,3 @@ class InvoiceStatusHistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class LinkCodeStateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("valid", "not expired"), ("expired", "expired")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "valid":
-            return queryset.filter(expires_at__gt=timezone.now())
-        if self.value() == "expired":
-            return queryset.filter(expires_at__lte=timezone.now())
-        return queryset
-
-
-@admin.register(TelegramLinkCode)
-class TelegramLinkCodeAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """Open Telegram deep links (who asked, until when). Only the code's SHA-256 is stored, and it is not shown;
-    deleting a row cancels that link."""
-
-    list_display = ["id", "user", "created_at", "expires_at"]
-    list_select_related = ["user"]
-    list_filter = [LinkCodeStateFilter, "user__role"]
-    search_fields = ["user__email", "user__first_name", "user__last_name"]
-    fields = ["user", "created_at", "expires_at"]
-    readonly_fields = fields
-    list_per_page = 50
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")

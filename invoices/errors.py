@@ -16,7 +16,6 @@ class InvoiceErrorCode(StrEnum):
     PAYMENT_IN_PROGRESS = "payment_in_progress"
     PAYMENTS_NOT_CONFIGURED = "payments_not_configured"
     PAYMENT_CHECK_DEFERRED = "payment_check_deferred"
-    TELEGRAM_NOT_CONFIGURED = "telegram_not_configured"
 
 
 class InvoiceError(ApiError):

@@ -1,5 +1,5 @@
 """Reads of invoices, scoped to the caller: the tutor sees the invoices they issued, the parent those they pay,
-the admin all; students and teachers none (they are stopped earlier by permissions.CanUseInvoices)."""
+the admin all; students and teachers none (they are stopped earlier by the role gate, views.CanUseInvoices)."""
 
 from decimal import Decimal
 
@@ -27,10 +27,14 @@ def invoices_for_list(user: User) -> QuerySet[Invoice]:
     return invoices_visible_to(user).select_related("tutor", "student", "parent")
 
 
-def access_invoice(user: User, invoice_id: int | str) -> Invoice:
-    """The invoice if `user` may see it; a foreign invoice is "not found" exactly like a missing one."""
+def access_invoice(user: User, invoice_id: int | str, *, for_update: bool = False) -> Invoice:
+    """The invoice if `user` may see it; a foreign invoice is "not found" (404 `not_found`) exactly like a missing
+    one. With `for_update`, its row is locked (inside the caller's transaction)."""
+    invoices = invoices_for_list(user)
+    if for_update:
+        invoices = invoices.select_for_update(of=("self",))
     try:
-        invoice = invoices_for_list(user).filter(pk=parse_id(invoice_id)).first()
+        invoice = invoices.filter(pk=parse_id(invoice_id)).first()
     except InvalidInput:
         invoice = None
     if invoice is None:

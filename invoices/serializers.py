@@ -95,7 +95,3 @@ class StatusSummarySerializer(serializers.Serializer):
 class InvoiceSummarySerializer(serializers.Serializer):
     count = serializers.IntegerField()
     by_status = serializers.DictField(child=StatusSummarySerializer())
-
-
-class TelegramLinkSerializer(serializers.Serializer):
-    url = serializers.URLField(read_only=True)

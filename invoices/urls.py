@@ -1,4 +1,4 @@
-"""Included at `api/`: invoices, the payment and Telegram webhooks, and the caller's Telegram link."""
+"""Included at `api/`: invoices and the payment webhook."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -10,7 +10,5 @@ router.register("invoices", views.InvoiceViewSet, basename="invoices")
 
 urlpatterns = [
     path("invoices/payments/webhook/", views.PaymentWebhookView.as_view(), name="invoices-payment-webhook"),
-    path("telegram/webhook/", views.TelegramWebhookView.as_view(), name="telegram-webhook"),
-    path("profile/me/telegram/", views.TelegramLinkView.as_view(), name="profile-telegram"),
     *router.urls,
 ]

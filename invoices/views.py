@@ -1,13 +1,10 @@
-"""Thin views of invoices: lists and lifecycle actions, the payment and Telegram webhooks, the Telegram link."""
+"""Thin views of invoices: lists and lifecycle actions, and the payment webhook."""
 
-import hmac
 import json
 import logging
 import re
 
 import django_filters
-from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -16,15 +13,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.permissions import HasRole
 from config.exceptions import ApiError, ErrorCode, error_body
-from config.parsing import BIGINT_MAX, DateFilter, IdFilter, InvalidInput, parse_int
+from config.parsing import DateFilter, IdFilter
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
 from invoices import selectors, services
 from invoices.errors import InvoiceErrorCode
 from invoices.models import Invoice, InvoiceStatus
 from invoices.payments import PaymentProviderError, payments_enabled
-from invoices.permissions import CanUseInvoices, IsTutor
 from invoices.serializers import (
     InvoiceCancelSerializer,
     InvoiceCreateSerializer,
@@ -33,9 +31,7 @@ from invoices.serializers import (
     InvoiceSummarySerializer,
     InvoiceUpdateSerializer,
     PaymentStartedSerializer,
-    TelegramLinkSerializer,
 )
-from invoices.telegram import SEEN_PREFIX
 
 logger = logging.getLogger("thebot.invoices")
 
@@ -51,6 +47,11 @@ class InvoiceFilter(django_filters.FilterSet):
         fields = ["status", "student", "due_before", "due_after"]
 
 
+# Invoices are between tutors and parents (admins oversee): students and teachers get 403 on every invoice endpoint,
+# which leaks nothing since they could not see any invoice anyway.
+CanUseInvoices = HasRole(Role.TUTOR, Role.PARENT, Role.ADMIN, message="Invoices are for tutors, parents and admins.")
+IsTutor = HasRole(Role.TUTOR, message="Only tutors create invoices.")
+
 # send / cancel: the invoice's tutor (or an admin), along the lifecycle.
 _TRANSITION_ERRORS = {403: [InvoiceErrorCode.NOT_ALLOWED], 409: [InvoiceErrorCode.ILLEGAL_TRANSITION]}
 
@@ -60,8 +61,9 @@ class InvoiceViewSet(
 ):
     """Tutors bill their students' parents; parents read and pay theirs; admins see all.
 
-    Students and teachers get 403 on every invoice endpoint. Reading moves invoices past their due date to
-    overdue; the parent's first read of a sent invoice marks it viewed.
+    Students and teachers get 403 on every invoice endpoint. What a read does to status (past the due date:
+    overdue; the parent's first read of a sent invoice: viewed) is one service call, `invoice_on_read` or
+    `invoices_on_read` (docs/architecture.md, invoices).
     """
 
     permission_classes = [CanUseInvoices]
@@ -94,16 +96,12 @@ class InvoiceViewSet(
         return selectors.access_invoice(self.request.user, pk)
 
     def list(self, request, *args, **kwargs):
-        services.invoices_mark_overdue(among=selectors.invoices_visible_to(request.user))
+        services.invoices_on_read(by=request.user)
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, pk=None):
         invoice = self._invoice(pk)
-        changed = False
-        if invoice.status in (InvoiceStatus.SENT, InvoiceStatus.VIEWED) and invoice.due_date < timezone.localdate():
-            changed = bool(services.invoices_mark_overdue(among=Invoice.objects.filter(pk=invoice.pk)))
-            invoice = self._invoice(pk) if changed else invoice
-        if services.invoice_mark_viewed_on_read(invoice=invoice, by=request.user):
+        if services.invoice_on_read(invoice=invoice, by=request.user):
             invoice = self._invoice(pk)
         return Response(InvoiceSerializer(invoice).data)
 
@@ -187,8 +185,8 @@ class InvoiceViewSet(
     )
     @action(detail=False, methods=["get"])
     def summary(self, request):
+        services.invoices_on_read(by=request.user)
         visible = selectors.invoices_visible_to(request.user)
-        services.invoices_mark_overdue(among=visible)
         invoices = self.filterset_class(request.query_params, queryset=visible, request=request)
         if not invoices.is_valid():
             raise ApiError("Invalid filter.", ErrorCode.INVALID, fields=dict(invoices.errors))
@@ -196,7 +194,6 @@ class InvoiceViewSet(
 
 
 _PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_SEEN = re.compile(re.escape(SEEN_PREFIX) + r"([0-9]{1,18})")
 
 
 class PaymentWebhookView(APIView):
@@ -253,81 +250,3 @@ class PaymentWebhookView(APIView):
                 error_body("The payment provider is unavailable.", "payment_provider_unavailable"), status=503
             )
         return Response({"status": outcome})
-
-
-def _chat_id(value) -> int | None:
-    """A Telegram chat id (a JSON integer, negative for groups) that a BigIntegerField holds, else None."""
-    try:
-        return parse_int(value, min_value=-BIGINT_MAX, max_value=BIGINT_MAX) if isinstance(value, int) else None
-    except InvalidInput:
-        return None
-
-
-class TelegramWebhookView(APIView):
-    """Telegram updates: `/start <code>` binds the chat; the "Seen" button marks an invoice viewed.
-
-    Answers go back as a Bot API method in the response body (Telegram executes it), so this view makes no
-    outbound call. Anything else is acknowledged with 200 so that Telegram does not redeliver it.
-    """
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes: list = []
-
-    @extend_schema(request=None, responses={200: None})
-    @api_errors(
-        {
-            400: [ErrorCode.PARSE_ERROR],
-            403: [ErrorCode.PERMISSION_DENIED],
-            413: [ErrorCode.REQUEST_TOO_LARGE],
-            415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE],
-        }
-    )
-    def post(self, request):
-        secret = settings.TELEGRAM_WEBHOOK_SECRET
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            return Response(error_body("Forbidden.", ErrorCode.PERMISSION_DENIED), status=403)
-        update = request.data if isinstance(request.data, dict) else {}
-        if isinstance(update.get("message"), dict):
-            return Response(self._message(update["message"]))
-        if isinstance(update.get("callback_query"), dict):
-            return Response(self._callback(update["callback_query"]))
-        return Response({})
-
-    @staticmethod
-    def _message(message: dict) -> dict:
-        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        chat_id, text = _chat_id(chat.get("id")), message.get("text")
-        if chat_id is None or not isinstance(text, str) or not text.startswith("/start"):
-            return {}
-        if chat.get("type", "private") != "private":
-            # Invoices are personal: an account is bound to a person's private chat, never to a group.
-            return {}
-        parts = text.split(maxsplit=1)
-        code = parts[1].strip() if len(parts) == 2 else ""
-        user = services.telegram_link_bind(code=code[:64], chat_id=chat_id) if code else None
-        reply = "Your account is linked." if user else "This link is invalid or expired. Ask for a new one."
-        return {"method": "sendMessage", "chat_id": chat_id, "text": reply}
-
-    @staticmethod
-    def _callback(callback: dict) -> dict:
-        callback_id = callback.get("id")
-        data = callback.get("data")
-        chat_id = _chat_id(
-            ((callback.get("message") or {}).get("chat") or {}).get("id") or (callback.get("from") or {}).get("id")
-        )
-        if not isinstance(callback_id, str) or chat_id is None:
-            return {}
-        answer = "Unknown action."
-        seen = _SEEN.fullmatch(data) if isinstance(data, str) else None
-        if seen:
-            answer = services.telegram_invoice_seen(chat_id=chat_id, invoice_id=int(seen.group(1)))
-        return {"method": "answerCallbackQuery", "callback_query_id": callback_id, "text": answer}
-
-
-class TelegramLinkView(APIView):
-    @extend_schema(request=None, responses=TelegramLinkSerializer)
-    @api_errors({503: [InvoiceErrorCode.TELEGRAM_NOT_CONFIGURED]})
-    def post(self, request):
-        return Response({"url": services.telegram_link_create(user=request.user)})

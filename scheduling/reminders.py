@@ -1,12 +1,18 @@
-"""Which reminders are due, recorded once each: the periodic job's logic (see tasks.send_lesson_reminders)."""
+"""Lesson reminders: which are due, recorded once each (the periodic job's logic), and their delivery to the user
+through notifications. The jobs that run both are in tasks.py, which passes the delivery job in: this module
+imports no job."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications.services import notify, reachable
+from scheduling.locks import reminder_for_update
 from scheduling.models import Lesson, LessonReminder, LessonStatus
 
 logger = logging.getLogger("thebot.scheduling")
@@ -16,12 +22,11 @@ def reminder_lead() -> timedelta:
     return timedelta(minutes=settings.LESSON_REMINDER_MINUTES)
 
 
-def reminders_create_due(*, now: datetime | None = None) -> int:
-    """Record a reminder for the student and the teacher (those who linked Telegram) of every scheduled lesson
-    starting within the reminder lead, and enqueue its delivery in the same transaction. The unique
-    (lesson, user, lesson start) row makes a second or late run a no-op; returns how many were created."""
-    from scheduling.tasks import deliver_lesson_reminder
-
+def reminders_create_due(*, deliver: Callable[[int], object], now: datetime | None = None) -> int:
+    """Record a reminder for the student and the teacher (those notifications can reach) of every scheduled lesson
+    starting within the reminder lead, and enqueue its delivery (`deliver(reminder_id)`, the delivery job's
+    enqueue) in the same transaction. The unique (lesson, user, lesson start) row makes a second or late run a
+    no-op; returns how many were created."""
     now = now or timezone.now()
     lessons = list(
         Lesson.objects.filter(status=LessonStatus.SCHEDULED, start__gt=now, start__lte=now + reminder_lead())
@@ -32,14 +37,14 @@ def reminders_create_due(*, now: datetime | None = None) -> int:
     created = 0
     for lesson in lessons:
         for user in (lesson.student, lesson.teacher):
-            if user.telegram_chat_id is None or not user.is_active:
+            if not (user.is_active and reachable(user)):
                 continue
             if (lesson.pk, user.pk, lesson.start) in already:
                 continue
             try:
                 with transaction.atomic():
                     reminder = LessonReminder.objects.create(lesson=lesson, user=user, lesson_start=lesson.start)
-                    deliver_lesson_reminder.enqueue(reminder.pk)
+                    deliver(reminder.pk)
             except IntegrityError:
                 # Another worker recorded it between our read and our insert: it is theirs to deliver.
                 continue
@@ -47,3 +52,54 @@ def reminders_create_due(*, now: datetime | None = None) -> int:
     if created:
         logger.info("lesson reminders enqueued", extra={"fields": {"count": created}})
     return created
+
+
+def reminder_text(reminder: LessonReminder) -> str:
+    """The reminder as the user reads it, with the time in their own time zone."""
+    lesson = reminder.lesson
+    tz = ZoneInfo(reminder.user.timezone)
+    start = lesson.start.astimezone(tz)
+    other = lesson.teacher if reminder.user.pk == lesson.student_id else lesson.student
+    lines = [
+        f"Reminder: {lesson.subject.name} with {other.full_name} "
+        f"on {start:%a %d %b} at {start:%H:%M} ({reminder.user.timezone})."
+    ]
+    if lesson.topic:
+        lines.append(f"Topic: {lesson.topic}")
+    if lesson.meeting_url:
+        lines.append(f"Join: {lesson.meeting_url}")
+    return "\n".join(lines)
+
+
+def deliver_lesson_reminder(reminder_id: int) -> bool:
+    """Send one recorded reminder, at most once (row lock, `sent_at`); skip it if the lesson was cancelled or
+    moved meanwhile (the moved lesson gets its own reminder). Returns whether it was sent.
+
+    Sending is `notifications.services.notify`, called when this transaction commits; `sent_at` marks the
+    hand-over, the channel's job retries on its own."""
+    with transaction.atomic():
+        reminder = reminder_for_update(reminder_id)
+        if reminder.sent_at is not None or reminder.skipped_at is not None:
+            return False
+        lesson = reminder.lesson
+        if lesson.status != LessonStatus.SCHEDULED or lesson.start != reminder.lesson_start:
+            reminder.skipped_at = timezone.now()
+            reminder.save(update_fields=["skipped_at"])
+            return False
+        user = reminder.user
+        if not reachable(user):  # unlinked since the reminder was recorded
+            reminder.skipped_at = timezone.now()
+            reminder.save(update_fields=["skipped_at"])
+            return False
+        text = reminder_text(reminder)
+        key = f"lesson-reminder:{reminder.pk}"  # sent at most once, even if its job runs again
+        transaction.on_commit(lambda: notify(user, event="lesson_reminder", text=text, dedupe_key=key))
+        logger.info(
+            "lesson reminder handed to notifications",
+            extra={
+                "fields": {"reminder": reminder.pk, "lesson": lesson.pk, "user": reminder.user_id, "chars": len(text)}
+            },
+        )
+        reminder.sent_at = timezone.now()
+        reminder.save(update_fields=["sent_at"])
+        return True

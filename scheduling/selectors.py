@@ -22,9 +22,13 @@ def lessons_visible_to(user: User) -> QuerySet[Lesson]:
     return lessons.filter(student__in=student_ids_of(user))
 
 
-def access_lesson(user: User, lesson_id: int) -> Lesson:
-    """The lesson if `user` may see it; a foreign lesson answers exactly like a missing one."""
-    lesson = lessons_visible_to(user).filter(pk=lesson_id).first()
+def access_lesson(user: User, lesson_id: int, *, for_update: bool = False) -> Lesson:
+    """The lesson if `user` may see it; a foreign lesson answers exactly like a missing one (404 `not_found`).
+    With `for_update`, its row is locked (inside the caller's transaction)."""
+    lessons = lessons_visible_to(user)
+    if for_update:
+        lessons = lessons.select_for_update(of=("self",))
+    lesson = lessons.filter(pk=lesson_id).first()
     if lesson is None:
         raise NotFound("No such lesson.")
     return lesson

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
 from accounts.models import Role, User
+from core.updating import model_update
 from enrollments.models import Enrollment, Subject
 from enrollments.visibility import is_student_of, students_of
 from scheduling.errors import SchedulingConflict, SchedulingError, SchedulingErrorCode, SchedulingForbidden
@@ -71,7 +71,9 @@ def _check_times(start: datetime, end: datetime, *, new_start: bool = True) -> N
 
 
 def _iso(value: datetime) -> str:
-    return DateTimeField().to_representation(value)
+    """As the API writes a datetime (DRF's ISO 8601: the current time zone, UTC as `Z`)."""
+    text = timezone.localtime(value).isoformat()
+    return f"{text[:-6]}Z" if text.endswith("+00:00") else text
 
 
 def _conflict_error(slots: list[Slot], conflicts: list[Lesson], tz: ZoneInfo, actor: User) -> SchedulingConflict:
@@ -147,9 +149,8 @@ def _write_without_overlap(
 
 def _resolve_participants(*, actor: User, student_id: int, teacher_id: int | None, subject_id: int):
     """Who may schedule whom: a teacher their students enrolled with them in the subject, a tutor their
-    students with a teacher who teaches them the subject, an admin anyone; students and parents nobody."""
-    if not (actor.is_admin or actor.role in (Role.TEACHER, Role.TUTOR)):
-        raise SchedulingForbidden("Only teachers, tutors and administrators schedule lessons.")
+    students with a teacher who teaches them the subject, an admin anyone; students and parents nobody (the
+    view's role gate, views.CanSchedule, stops them; without a role here, nobody is found)."""
     if actor.role == Role.TEACHER and not actor.is_admin:
         if teacher_id not in (None, actor.pk):
             raise SchedulingForbidden("Teachers schedule their own lessons.")
@@ -238,11 +239,16 @@ def lesson_schedule(
     )
 
 
-def _may_manage(actor: User, lesson: Lesson) -> bool:
-    """The lesson's teacher, the student's tutor and admins manage a lesson (reschedule, edit, cancel)."""
+def check_can_manage_lesson(
+    actor: User, lesson: Lesson, message: str = "Only the teacher, the tutor or an administrator edits a lesson."
+) -> None:
+    """The lesson's teacher, the student's tutor and admins manage a lesson (reschedule, edit, cancel); anyone
+    else is refused (403) with `message`."""
     if actor.is_admin or actor.pk == lesson.teacher_id:
-        return True
-    return actor.role == Role.TUTOR and is_student_of(actor, lesson.student_id)
+        return
+    if actor.role == Role.TUTOR and is_student_of(actor, lesson.student_id):
+        return
+    raise SchedulingForbidden(message)
 
 
 def _require_scheduled(lesson: Lesson, action: str) -> None:
@@ -253,10 +259,8 @@ def _require_scheduled(lesson: Lesson, action: str) -> None:
         )
 
 
-def lesson_check_editor(*, actor: User, lesson: Lesson) -> None:
-    """Refuse who may not edit the lesson, whatever they send (an empty body, an invalid one)."""
-    if not _may_manage(actor, lesson):
-        raise SchedulingForbidden("Only the teacher, the tutor or an administrator edits a lesson.")
+# What an edit may change (LessonUpdateSerializer's fields).
+UPDATABLE_FIELDS = ("start", "end", "topic", "meeting_url", "notes")
 
 
 def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
@@ -265,19 +269,18 @@ def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
     whatever the changes, none included."""
     if not changes:
         lesson = Lesson.objects.select_related("teacher", "student", "subject").get(pk=lesson_id)
-        lesson_check_editor(actor=actor, lesson=lesson)
+        check_can_manage_lesson(actor, lesson)
         return lesson
     with transaction.atomic():
         lesson = lesson_for_update(lesson_id)
-        lesson_check_editor(actor=actor, lesson=lesson)
+        check_can_manage_lesson(actor, lesson)
         start, end = changes.get("start", lesson.start), changes.get("end", lesson.end)
         moved = start != lesson.start or end != lesson.end
         if moved:
             _require_scheduled(lesson, "rescheduled")
             # A lesson under way may still be lengthened; only a new start must lie ahead.
             _check_times(start, end, new_start=start != lesson.start)
-        for field, value in changes.items():
-            setattr(lesson, field, value)
+        model_update(lesson, changes, fields=UPDATABLE_FIELDS, save=False)
         if not moved:
             lesson.save()
             return lesson
@@ -297,8 +300,8 @@ def lesson_cancel(*, actor: User, lesson_id: int, reason: str) -> Lesson:
     with transaction.atomic():
         lesson = lesson_for_update(lesson_id)
         is_own_student = actor.pk == lesson.student_id
-        if not (_may_manage(actor, lesson) or is_own_student):
-            raise SchedulingForbidden("You may not cancel this lesson.")
+        if not is_own_student:
+            check_can_manage_lesson(actor, lesson, "You may not cancel this lesson.")
         _require_scheduled(lesson, "cancelled")
         now = timezone.now()
         if is_own_student and not actor.is_admin and now > lesson.start - STUDENT_CANCEL_NOTICE:

@@ -11,6 +11,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.permissions import HasRole
 from config.exceptions import NotFound
 from config.schema import api_errors
 from scheduling import calendar, services
@@ -25,6 +27,11 @@ from scheduling.serializers import (
     LessonSerializer,
     LessonSeriesSerializer,
     LessonUpdateSerializer,
+)
+
+# Scheduling is for teachers, tutors and admins (who may schedule whom is the service's rule).
+CanSchedule = HasRole(
+    Role.TEACHER, Role.TUTOR, Role.ADMIN, message="Only teachers, tutors and administrators schedule lessons."
 )
 
 # Marking a lesson completed or no-show: its teacher only, once it has started.
@@ -52,6 +59,11 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_object(self):
         return access_lesson(self.request.user, self.kwargs["pk"])
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [CanSchedule()]
+        return super().get_permissions()
 
     @extend_schema(
         request=LessonCreateSerializer,
@@ -108,7 +120,7 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
-        services.lesson_check_editor(actor=request.user, lesson=lesson)  # before the body: 403 whatever is sent
+        services.check_can_manage_lesson(request.user, lesson)  # before the body: 403 whatever is sent
         serializer = LessonUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         lesson = services.lesson_update(actor=request.user, lesson_id=lesson.pk, changes=serializer.validated_data)

@@ -20,7 +20,7 @@ from tests.accounts.factories import (
     TutorFactory,
 )
 from tests.fuzz import figures as fuzzing
-from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
+from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 
 def pytest_addoption(parser):
@@ -178,8 +178,17 @@ def admin_user(db):
 
 
 @pytest.fixture
+def telegram_settings(settings):
+    """Telegram configured for the webhook and links only (no outbound server)."""
+    settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
+    settings.TELEGRAM_BOT_USERNAME = "thebot_test_bot"
+    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return settings
+
+
+@pytest.fixture
 def fake_telegram(settings):
-    """A fake Telegram Bot API on 127.0.0.1, with the settings pointing at it (invoices, reminders)."""
+    """A fake Telegram Bot API on 127.0.0.1, with the settings pointing at it (notifications: invoices, reminders)."""
     server = FakeTelegram(BOT_TOKEN).start()
     settings.TELEGRAM_API_BASE_URL = server.url
     settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN

@@ -34,8 +34,9 @@ from demo.seeding.people import DEMO_LOGINS, POOL_SIZE, demo_email, people_creat
 from demo.seeding.scales import SCALES
 from demo.seeding.world import DEMO_DOMAIN, World
 from enrollments.models import Enrollment
-from invoices.models import Invoice, Payment, TelegramLinkCode
+from invoices.models import Invoice, Payment
 from materials.models import Material, MaterialProgress
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed, Lesson, LessonReminder
 
 __all__ = ["SCALES", "seed_demo"]

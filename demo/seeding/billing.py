@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from demo.seeding.bulk import insert, insert_fast, next_ids
 from demo.seeding.world import World
-from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus, TelegramLinkCode
+from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus
+from notifications.models import TelegramLinkCode
 
 S = InvoiceStatus
 PERIOD = timedelta(days=30)

@@ -14,12 +14,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, StudentProfile, User
+from core.updating import model_update
 from enrollments.models import Enrollment
 from enrollments.visibility import is_student_of
-from invoices import events
+from invoices import history
 from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
 from invoices.locks import invoice_for_update, invoices_for_update
 from invoices.models import Invoice, InvoiceStatus
+from invoices.selectors import invoices_visible_to
+from invoices.services.notices import notify_invoice_sent, withdraw_invoice_notice
+from notifications.services import notifications_enabled
 
 logger = logging.getLogger("thebot.invoices")
 
@@ -34,7 +38,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # The timestamp each status sets when reached.
 _STAMPS = {S.SENT: "sent_at", S.VIEWED: "viewed_at", S.PAID: "paid_at"}
+# What a transition writes: the status, its stamp, and the payment that settled it.
+_TRANSITION_FIELDS = ("status", *_STAMPS.values(), "payment")
 OVERDUE_CANDIDATES = (S.SENT, S.VIEWED)
+# Reaching these, an invoice whose parent notice is still queued has it withdrawn.
+_NOTICE_WITHDRAWN_BY = (S.PAID, S.CANCELLED)
 
 
 def can_transition(old: str, new: str) -> bool:
@@ -47,19 +55,20 @@ def apply_transition(*, invoice: Invoice, new: str, by: User | None, reason: str
     if not can_transition(old, new):
         raise IllegalTransition(old, new)
     now = timezone.now()
-    invoice.status = new
-    update_fields = ["status", "updated_at", *fields]
+    changes = {"status": new, **fields}
     if new in _STAMPS:
-        setattr(invoice, _STAMPS[new], now)
-        update_fields.append(_STAMPS[new])
-    for name, value in fields.items():
-        setattr(invoice, name, value)
-    invoice.save(update_fields=update_fields)
-    events.status_changed(invoice=invoice, old=old, new=new, by=by, at=now, reason=reason)
+        changes[_STAMPS[new]] = now
+    model_update(invoice, changes, fields=_TRANSITION_FIELDS)
+    history.status_changed(invoice=invoice, old=old, new=new, by=by, at=now, reason=reason)
+    announced = old != S.DRAFT and invoice.telegram_message_id is None  # its notice may still be queued
+    if new in _NOTICE_WITHDRAWN_BY and announced and notifications_enabled():
+        # robust: a failure is logged and never fails the (already committed) change.
+        transaction.on_commit(lambda: withdraw_invoice_notice(invoice.pk), robust=True)
     return invoice
 
 
-def _check_manager(invoice: Invoice, by: User) -> None:
+def check_can_manage_invoice(invoice: Invoice, by: User) -> None:
+    """Editing, sending and cancelling are for the invoice's tutor and admins (403 `not_allowed` otherwise)."""
     if not (by.is_admin or by.pk == invoice.tutor_id):
         raise InvoiceError(
             "Only the invoice's tutor or an admin may do this.", InvoiceErrorCode.NOT_ALLOWED, status=403
@@ -129,7 +138,7 @@ EDITABLE_FIELDS = ("amount", "description", "due_date", "enrollment")
 def invoice_update(*, invoice_id: int, by: User, data: dict) -> Invoice:
     """Edit a draft (amount, description, due date, enrollment). Anything past draft is 409."""
     invoice = invoice_for_update(invoice_id)
-    _check_manager(invoice, by)
+    check_can_manage_invoice(invoice, by)
     if invoice.status != S.DRAFT:
         raise InvoiceError("Only drafts can be edited.", InvoiceErrorCode.NOT_EDITABLE, status=409)
     changes = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
@@ -137,22 +146,20 @@ def invoice_update(*, invoice_id: int, by: User, data: dict) -> Invoice:
         _check_enrollment(changes["enrollment"], invoice.student_id)
     if "due_date" in changes:
         _check_due_date(changes["due_date"])
-    for name, value in changes.items():
-        setattr(invoice, name, value)
-    invoice.save(update_fields=[*changes, "updated_at"])
+    model_update(invoice, changes, fields=EDITABLE_FIELDS)
     return invoice
 
 
 def invoice_send(*, invoice_id: int, by: User) -> Invoice:
-    """draft → sent; queues the parent's Telegram notification once the transaction has committed."""
-    from invoices.tasks import enqueue_invoice_notification
-
+    """draft → sent; tells the parent (notifications) once the transaction has committed."""
     with transaction.atomic():
         invoice = invoice_for_update(invoice_id)
-        _check_manager(invoice, by)
+        check_can_manage_invoice(invoice, by)
         apply_transition(invoice=invoice, new=S.SENT, by=by)
-        # robust: a queue failure is logged and never fails the (already committed) send.
-        transaction.on_commit(lambda: enqueue_invoice_notification(invoice.pk), robust=True)
+        if notifications_enabled():
+            sent = Invoice.objects.select_related("parent", "student").get(pk=invoice.pk)
+            # robust: a queue failure is logged and never fails the (already committed) send.
+            transaction.on_commit(lambda: notify_invoice_sent(sent), robust=True)
     return invoice
 
 
@@ -176,10 +183,38 @@ def invoice_mark_viewed_on_read(*, invoice: Invoice, by: User) -> bool:
     return True
 
 
+def telegram_invoice_seen(*, user: User, object_id: int) -> str:
+    """The parent pressed "Seen" in Telegram (settings.TELEGRAM_CALLBACK_ACTIONS): mark the invoice viewed.
+    Returns the short answer shown in Telegram."""
+    if not Invoice.objects.filter(pk=object_id, parent=user).exists():
+        return "Invoice not found."
+    try:
+        invoice_mark_viewed(invoice_id=object_id, by=user)
+    except IllegalTransition:
+        return "Already marked as seen."
+    return "Marked as seen."
+
+
+def invoice_on_read(*, invoice: Invoice, by: User) -> bool:
+    """What reading one invoice does to it, in one call from the view: past its due date a sent or viewed invoice
+    becomes overdue, else the parent's first read of a sent invoice marks it viewed. Returns whether it changed
+    (the caller reads it again)."""
+    past_due = invoice.status in OVERDUE_CANDIDATES and invoice.due_date < timezone.localdate()
+    if past_due and invoices_mark_overdue(among=Invoice.objects.filter(pk=invoice.pk)):
+        return True
+    return invoice_mark_viewed_on_read(invoice=invoice, by=by)
+
+
+def invoices_on_read(*, by: User) -> int:
+    """What reading the list or the summary does: the reader's invoices past their due date become overdue (one
+    query when none is), so that what they read is up to date between two runs of the daily job."""
+    return invoices_mark_overdue(among=invoices_visible_to(by))
+
+
 @transaction.atomic
 def invoice_cancel(*, invoice_id: int, by: User, reason: str = "") -> Invoice:
     invoice = invoice_for_update(invoice_id)
-    _check_manager(invoice, by)
+    check_can_manage_invoice(invoice, by)
     return apply_transition(invoice=invoice, new=S.CANCELLED, by=by, reason=reason)
 
 
@@ -222,10 +257,5 @@ def _mark_overdue_batch(pks: list[int], today: date) -> int:
     now: datetime = timezone.now()
     old_by_pk = {invoice.pk: invoice.status for invoice in invoices}
     Invoice.objects.filter(pk__in=list(old_by_pk)).update(status=S.OVERDUE, updated_at=now)
-    events.statuses_changed(invoices=invoices, old_by_pk=old_by_pk, new=S.OVERDUE, at=now, reason="past due date")
+    history.statuses_changed(invoices=invoices, old_by_pk=old_by_pk, new=S.OVERDUE, at=now, reason="past due date")
     return len(invoices)
-
-
-def invoice_set_telegram_message(*, invoice_id: int, message_id: int) -> None:
-    """Remember the parent's Telegram message of this invoice (a single UPDATE; no status involved)."""
-    Invoice.objects.filter(pk=invoice_id).update(telegram_message_id=message_id)

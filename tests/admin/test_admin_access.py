@@ -16,8 +16,9 @@ from knox.models import AuthToken
 from accounts.admin import INLINES
 from accounts.models import Role, User
 from enrollments.models import Enrollment
-from invoices.models import InvoiceStatusHistory, TelegramLinkCode
+from invoices.models import InvoiceStatusHistory
 from materials.models import MaterialProgress
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed
 from tests.accounts.factories import (
     AdminFactory,
@@ -241,8 +242,8 @@ def test_secrets_and_digests_are_not_shown(admin_browser):
     pages = [
         "/admin/scheduling/calendarfeed/",
         f"/admin/scheduling/calendarfeed/{feed.pk}/change/",
-        "/admin/invoices/telegramlinkcode/",
-        f"/admin/invoices/telegramlinkcode/{code.pk}/change/",
+        "/admin/notifications/telegramlinkcode/",
+        f"/admin/notifications/telegramlinkcode/{code.pk}/change/",
         "/admin/knox/authtoken/",
     ]
     for url in pages:

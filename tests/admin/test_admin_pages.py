@@ -29,8 +29,8 @@ from accounts.models import Role, User
 from accounts.tasks import tokens_prune_expired_job
 from assignments.models import SubmissionAttempt, SubmissionFile
 from demo.seeding import SCALES
-from invoices.models import TelegramLinkCode
 from jobs.models import JobEffect, PeriodicRun, WorkerHeartbeat
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db

@@ -26,6 +26,7 @@ from enrollments.models import Subject
 from files.errors import FileErrorCode
 from invoices.errors import InvoiceErrorCode
 from materials.errors import MaterialErrorCode
+from notifications.errors import NotificationErrorCode
 from scheduling.errors import SchedulingErrorCode
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
 from tests.conftest import client_for
@@ -181,6 +182,7 @@ def test_every_documented_code_exists_and_every_rest_code_is_documented(schema):
         AssignmentErrorCode,
         ChatErrorCode,
         InvoiceErrorCode,
+        NotificationErrorCode,
     ]
     known = {str(code) for enum in enums for code in enum} | {"invalid_auth_header", "not_ready"}
     documented = set()

@@ -23,8 +23,9 @@ from assignments.models import (
 from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.services import rooms_sync_for_student
 from enrollments.models import Enrollment, Subject
-from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus, TelegramLinkCode
+from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus
 from materials.models import Material, MaterialProgress, MaterialRecipient
+from notifications.models import TelegramLinkCode
 from scheduling.models import CalendarFeed, Lesson, LessonReminder, LessonStatus
 from tests.demo.conftest import PASSWORD
 

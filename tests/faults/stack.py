@@ -1,6 +1,6 @@
 """The fault suite's topology, all real processes on 127.0.0.1: a private PostgreSQL cluster (tests/pgcluster.py),
 a private redis-server (tests/chat/redis_server.py), two Daphne processes, one `manage.py run_worker` and the fake
-Telegram Bot API (tests/invoices/fakes.py). The suite stops, pauses, kills and restarts them; `Stack` also plays
+Telegram Bot API (tests/notifications/fakes.py). The suite stops, pauses, kills and restarts them; `Stack` also plays
 the supervisor that restarts a killed process (and counts it), and answers whether a service is back."""
 
 import json
@@ -20,7 +20,7 @@ import redis
 
 from tests.chat.daphne import ROOT, DaphneProcess, server_env
 from tests.chat.redis_server import RedisServer
-from tests.invoices.fakes import BOT_TOKEN, FakeTelegram
+from tests.notifications.fakes import BOT_TOKEN, FakeTelegram
 from tests.pgcluster import PrivateCluster
 
 SCENARIOS = 7

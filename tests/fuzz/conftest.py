@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from demo.seeding import seed_demo
 from demo.seeding.people import demo_email
-from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeProvider, FakeTelegram
+from tests.invoices.fakes import FakeProvider
+from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 ROLES = ["student", "teacher", "tutor", "parent", "admin"]
 PASSWORD = "fuzz-pass-2026"

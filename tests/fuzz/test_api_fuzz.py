@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.fuzz.conftest import PASSWORD, ROLES
-from tests.invoices.fakes import WEBHOOK_SECRET
+from tests.notifications.fakes import WEBHOOK_SECRET
 
 
 # --- what is fuzzed, and how much ---------------------------------------------------------------------------------

@@ -1,17 +1,6 @@
 import pytest
 
-from tests.invoices.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeProvider
-
-__all__ = ["BOT_TOKEN", "WEBHOOK_SECRET"]
-
-
-@pytest.fixture
-def telegram_settings(settings):
-    """Telegram configured for the webhook and links only (no outbound server)."""
-    settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
-    settings.TELEGRAM_BOT_USERNAME = "thebot_test_bot"
-    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
-    return settings
+from tests.invoices.fakes import FakeProvider
 
 
 @pytest.fixture

@@ -1,101 +1,14 @@
-"""Fake external services as real HTTP servers on 127.0.0.1: the Telegram Bot API and a YooKassa-style provider."""
+"""A fake YooKassa-style payment provider as a real HTTP server on 127.0.0.1 (the `fake_provider` fixture)."""
 
 import base64
-import json
-import threading
 import time
 import uuid
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BOT_TOKEN = "123456:TEST-token"
-WEBHOOK_SECRET = "webhook-secret-for-tests"
+from tests.http_fake import FakeHttpServer
 
 
-class _Server:
-    def __init__(self):
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: dict | None, headers: dict | None = None):
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> dict:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                return json.loads(raw) if raw else {}
-
-            def do_GET(self):
-                owner.handle(self, "GET", None)
-
-            def do_POST(self):
-                owner.handle(self, "POST", self._body())
-
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class FakeTelegram(_Server):
-    """Answers Bot API calls. `script` holds planned answers (consumed in order), each a dict with
-    `status`, `body`, `delay`, `headers`; when empty, calls succeed with a new message_id."""
-
-    def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-        self.calls: list[dict] = []
-        self.script: list[dict] = []
-        self.next_message_id = 1000
-
-    def handle(self, request, method, body):
-        with self.lock:
-            self.calls.append({"path": request.path, "body": body, "at": time.monotonic()})
-            planned = self.script.pop(0) if self.script else None
-            self.next_message_id += 1
-            message_id = self.next_message_id
-        if not request.path.startswith(f"/bot{self.token}/"):
-            return request._reply(404, {"ok": False, "description": "Not Found"})
-        if planned:
-            time.sleep(planned.get("delay", 0))
-            if "status" in planned:
-                return request._reply(planned["status"], planned.get("body"), planned.get("headers"))
-        result = {
-            "message_id": message_id,
-            "chat": {"id": (body or {}).get("chat_id")},
-            "text": (body or {}).get("text"),
-        }
-        return request._reply(200, {"ok": True, "result": result})
-
-    @property
-    def sent(self) -> list[dict]:
-        return [call["body"] for call in self.calls if call["path"].endswith("/sendMessage")]
-
-
-class FakeProvider(_Server):
+class FakeProvider(FakeHttpServer):
     """A YooKassa-style API. Same Idempotence-Key → the same payment (a duplicate answer, as the real one does).
     `fail_next` answers 500 that many times; `delay` slows every answer; `payments` can be edited by tests.
 

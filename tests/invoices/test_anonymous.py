@@ -1,9 +1,11 @@
-"""The invoices app's anonymous endpoints are exactly its two webhooks (each verifies its caller itself)."""
+"""The anonymous endpoints of invoices and notifications are exactly their webhooks (each verifies its caller
+itself)."""
 
 from django.urls import URLPattern, URLResolver
 from rest_framework.permissions import AllowAny
 
 from invoices import urls
+from notifications import urls as notification_urls
 
 
 def _views(patterns):
@@ -15,10 +17,14 @@ def _views(patterns):
             yield str(pattern.pattern), getattr(view, "cls", None) or getattr(view, "view_class", None)
 
 
-def test_only_the_webhooks_are_anonymous():
-    anonymous = {
+def _anonymous(patterns) -> set[str]:
+    return {
         route
-        for route, view_class in _views(urls.urlpatterns)
+        for route, view_class in _views(patterns)
         if any(permission is AllowAny for permission in view_class.permission_classes)
     }
-    assert anonymous == {"invoices/payments/webhook/", "telegram/webhook/"}
+
+
+def test_only_the_webhooks_are_anonymous():
+    assert _anonymous(urls.urlpatterns) == {"invoices/payments/webhook/"}
+    assert _anonymous(notification_urls.urlpatterns) == {"telegram/webhook/"}

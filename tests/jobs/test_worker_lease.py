@@ -11,12 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import User
-from invoices.tasks import invoice_notify_parent, telegram_send_message
 from jobs.effects import effect_once
 from jobs.models import JobEffect, WorkerHeartbeat
 from jobs.worker import beat, reclaim_expired
-from tests.invoices.factories import InvoiceFactory
+from notifications.tasks import telegram_send_message
 
 
 def _running(job_result, *, worker: str = "dead-worker", ago: timedelta = timedelta(hours=1), runs: int = 1):
@@ -117,10 +115,8 @@ def test_two_workers_never_reclaim_the_same_job(lease):
 def test_an_invoice_message_is_not_sent_again_when_its_job_is_rerun(fake_telegram, lease):
     """What a worker killed right after sending leaves behind: the job RUNNING, the attempt recorded. Another
     worker reclaims the job and runs it; the parent gets no second message."""
-    invoice = InvoiceFactory(status="sent")
-    User.objects.filter(pk=invoice.parent_id).update(telegram_chat_id=8080)
-    job = _running(invoice_notify_parent.enqueue(invoice.pk))
-    assert effect_once(f"telegram:invoice:{invoice.pk}#1")  # recorded by the dead worker before its call
+    job = _running(telegram_send_message.enqueue(8080, "New invoice #5", key="invoice:5"))
+    assert effect_once("telegram:invoice:5#1")  # recorded by the dead worker before its call
 
     call_command("run_worker", batch=True, no_scheduler=True)
 

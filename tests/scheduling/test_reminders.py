@@ -8,8 +8,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from scheduling.models import LessonReminder, LessonStatus
-from scheduling.notifications import deliver_lesson_reminder, reminder_text
-from scheduling.reminders import reminders_create_due
+from scheduling.reminders import deliver_lesson_reminder, reminder_text
 from scheduling.tasks import send_lesson_reminders
 from tests.scheduling.factories import in_hours, make_lesson
 
@@ -24,6 +23,11 @@ def linked(enrollment):
     enrollment.teacher.telegram_chat_id = 1002
     enrollment.teacher.save()
     return enrollment
+
+
+def reminders_create_due() -> int:
+    """The periodic job's work, run here and now (it enqueues the deliveries as the worker would)."""
+    return send_lesson_reminders.call()
 
 
 def run_worker():

@@ -1,7 +1,7 @@
-"""The platform's only Telegram Bot API client, and the invoice message builder.
+"""The platform's only Telegram Bot API client.
 
-Used from background jobs only (invoices.tasks.telegram_send_message; scheduling's reminders enqueue the
-same job). Every call has a timeout, never follows redirects, and retries a few times in-process with
+Used from background jobs only (notifications.tasks.telegram_send_message, which `notifications.services.notify`
+enqueues). Every call has a timeout, never follows redirects, and retries a few times in-process with
 exponential backoff: on network errors, timeouts and 5xx, and on 429 when Telegram's `retry_after` is short.
 What is still failing after that raises `TelegramRetryLater` (the job re-enqueues itself for later) or
 `TelegramRejected` (a 4xx that retrying cannot fix: blocked bot, unknown chat, bad request).
@@ -10,7 +10,6 @@ What is still failing after that raises `TelegramRetryLater` (the job re-enqueue
 import logging
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 
 import httpx
 from django.conf import settings
@@ -141,21 +140,10 @@ def _header_seconds(value: str | None) -> float | None:
         return None
 
 
-SEEN_PREFIX = "invoice_seen:"
-
-
-def invoice_message(
-    *, amount: Decimal, currency: str, due_date, student_name: str, pay_url: str, invoice_id: int
-) -> tuple[str, list[list[dict]]]:
-    """The text and buttons of the notification a parent gets when an invoice is sent."""
-    text = f"New invoice #{invoice_id} for {student_name}\nAmount: {amount:.2f} {currency}\nDue: {due_date.isoformat()}"
-    buttons = [
-        [
-            Button("Pay", url=pay_url).as_dict(),
-            Button("Seen", callback_data=f"{SEEN_PREFIX}{invoice_id}").as_dict(),
-        ]
-    ]
-    return text, buttons
+def callback_data(action: str, object_id: int) -> str:
+    """The data of a button pressed in Telegram: `<action>:<id>`, dispatched by the webhook to the service that
+    settings.TELEGRAM_CALLBACK_ACTIONS names for `action`."""
+    return f"{action}:{object_id}"
 
 
 def deep_link(code: str) -> str:

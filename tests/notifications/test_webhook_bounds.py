@@ -6,8 +6,8 @@ import pytest
 from accounts.models import User
 from config.parsing import BIGINT_MAX
 from invoices.models import InvoiceStatus
-from tests.invoices.conftest import WEBHOOK_SECRET
 from tests.invoices.helpers import invoice_in
+from tests.notifications.fakes import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 

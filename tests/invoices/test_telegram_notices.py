@@ -1,18 +1,18 @@
-"""Deep-link binding, the Telegram webhook (secret header, /start, "Seen" button) and the invoice message."""
-
-import hashlib
-from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlparse
+"""What invoices say in Telegram (through notifications): the parent's message of a sent invoice, with its Pay
+and Seen buttons, withdrawn once the invoice is paid or cancelled; the "Seen" button pressed."""
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
-from invoices.models import Invoice, InvoiceStatus, TelegramLinkCode
-from tests.invoices.conftest import WEBHOOK_SECRET
+from invoices import services
+from invoices.locks import invoice_for_update
+from invoices.models import Invoice, InvoiceStatus
 from tests.invoices.factories import InvoiceFactory
 from tests.invoices.helpers import invoice_in
+from tests.notifications.fakes import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 S = InvoiceStatus
@@ -21,101 +21,6 @@ S = InvoiceStatus
 def _update(api_client, update, secret=WEBHOOK_SECRET):
     headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": secret} if secret is not None else {}
     return api_client.post("/api/telegram/webhook/", update, format="json", **headers)
-
-
-def _start(chat_id, code, update_id=1):
-    return {"update_id": update_id, "message": {"message_id": 5, "chat": {"id": chat_id}, "text": f"/start {code}"}}
-
-
-def _link_code(make_client, user) -> str:
-    response = make_client(user).post("/api/profile/me/telegram/")
-    assert response.status_code == 200
-    url = response.json()["url"]
-    assert url.startswith("https://t.me/thebot_test_bot?start=")
-    return parse_qs(urlparse(url).query)["start"][0]
-
-
-def test_link_code_is_one_time_hashed_and_binds_the_chat(make_client, api_client, parent, telegram_settings):
-    code = _link_code(make_client, parent)
-    stored = TelegramLinkCode.objects.get(user=parent)
-    assert stored.code_hash == hashlib.sha256(code.encode()).hexdigest() and code not in stored.code_hash
-    response = _update(api_client, _start(555, code))
-    assert response.status_code == 200
-    assert response.json() == {"method": "sendMessage", "chat_id": 555, "text": "Your account is linked."}
-    parent.refresh_from_db()
-    assert parent.telegram_chat_id == 555
-    assert make_client(parent).get("/api/profile/me/").json()["telegram_linked"] is True
-
-    # The same update delivered again, or the code reused from another chat: harmless, nothing rebinds.
-    again = _update(api_client, _start(555, code))
-    assert again.json()["text"].startswith("This link is invalid")
-    _update(api_client, _start(777, code, update_id=2))
-    parent.refresh_from_db()
-    assert parent.telegram_chat_id == 555
-    assert not TelegramLinkCode.objects.exists()
-
-
-def test_group_chats_are_not_bound(make_client, api_client, parent, telegram_settings):
-    code = _link_code(make_client, parent)
-    update = _start(-100, code)
-    update["message"]["chat"]["type"] = "group"
-    assert _update(api_client, update).json() == {}
-    parent.refresh_from_db()
-    assert parent.telegram_chat_id is None
-    assert _update(api_client, _start(100, code)).json()["text"] == "Your account is linked."
-
-
-def test_new_link_replaces_the_old_one(make_client, api_client, parent, telegram_settings):
-    old = _link_code(make_client, parent)
-    new = _link_code(make_client, parent)
-    assert _update(api_client, _start(1, old)).json()["text"].startswith("This link is invalid")
-    assert _update(api_client, _start(1, new)).json()["text"] == "Your account is linked."
-
-
-def test_expired_code_does_not_bind(make_client, api_client, parent, telegram_settings, settings, time_machine):
-    time_machine.move_to(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False)
-    code = _link_code(make_client, parent)
-    time_machine.shift(settings.TELEGRAM_LINK_TTL_SECONDS)
-    assert _update(api_client, _start(9, code)).json()["text"].startswith("This link is invalid")
-    parent.refresh_from_db()
-    assert parent.telegram_chat_id is None
-
-
-def test_linking_a_chat_to_another_account_moves_it(make_client, api_client, parent, tutor, telegram_settings):
-    _update(api_client, _start(31, _link_code(make_client, parent)))
-    _update(api_client, _start(31, _link_code(make_client, tutor)))
-    assert dict(User.objects.filter(pk__in=[parent.pk, tutor.pk]).values_list("pk", "telegram_chat_id")) == {
-        parent.pk: None,
-        tutor.pk: 31,
-    }
-
-
-def test_link_without_telegram_configured_is_503(make_client, parent, settings):
-    settings.TELEGRAM_BOT_TOKEN = ""
-    response = make_client(parent).post("/api/profile/me/telegram/")
-    assert (response.status_code, response.json()["code"]) == (503, "telegram_not_configured")
-
-
-@pytest.mark.parametrize("secret", [None, "", "wrong", WEBHOOK_SECRET + "x"])
-def test_webhook_refuses_a_missing_or_wrong_secret(make_client, api_client, parent, telegram_settings, secret):
-    code = _link_code(make_client, parent)
-    response = _update(api_client, _start(5, code), secret=secret)
-    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
-    parent.refresh_from_db()
-    assert parent.telegram_chat_id is None
-    assert TelegramLinkCode.objects.filter(user=parent).exists()
-
-
-def test_webhook_is_off_without_a_configured_secret(api_client, settings):
-    settings.TELEGRAM_WEBHOOK_SECRET = ""
-    assert _update(api_client, {"update_id": 1}, secret="").status_code == 403
-
-
-def test_webhook_acknowledges_other_updates(api_client, telegram_settings):
-    for update in [{"update_id": 1}, {"update_id": 2, "message": {"chat": {"id": 1}, "text": "hi"}}, {"message": 3}]:
-        response = _update(api_client, update)
-        assert (response.status_code, response.json()) == (200, {})
-    assert _update(api_client, _start(1, "")).json()["text"].startswith("This link is invalid")
 
 
 def _seen(chat_id, invoice_id, callback_id="cb-1"):
@@ -157,7 +62,7 @@ def test_seen_button_of_someone_else_changes_nothing(api_client, telegram_settin
 
 
 def _notification_jobs():
-    return DBTaskResult.objects.filter(task_path="invoices.tasks.invoice_notify_parent")
+    return DBTaskResult.objects.filter(task_path="notifications.tasks.telegram_send_message")
 
 
 # The worker manages its own connections and transactions, as in production.
@@ -216,7 +121,23 @@ def test_no_message_without_a_linked_chat_or_once_cancelled(
     make_client(cancelled.tutor).post(f"/api/invoices/{cancelled.pk}/cancel/")
     call_command("run_worker", batch=True, no_scheduler=True)
     assert fake_telegram.calls == []
-    assert _notification_jobs().count() == 2
+    # No job for the parent without a chat; the cancelled invoice's job ran and found its message withdrawn.
+    (job,) = _notification_jobs()
+    assert (job.status, job.return_value) == ("SUCCESSFUL", None)
+
+
+# The worker manages its own connections and transactions, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_a_paid_invoice_is_not_announced_after_the_payment(make_client, fake_telegram):
+    invoice = InvoiceFactory()
+    User.objects.filter(pk=invoice.parent_id).update(telegram_chat_id=2)
+    assert make_client(invoice.tutor).post(f"/api/invoices/{invoice.pk}/send/").status_code == 200
+    services.invoice_mark_viewed(invoice_id=invoice.pk, by=invoice.parent)
+    with transaction.atomic():
+        services.apply_transition(invoice=invoice_for_update(invoice.pk), new=S.PAID, by=None, reason="paid")
+    assert _notification_jobs().get().status == "READY"
+    call_command("run_worker", batch=True, no_scheduler=True)
+    assert fake_telegram.calls == []
 
 
 def test_no_job_is_queued_while_telegram_is_off(make_client, settings, django_capture_on_commit_callbacks):

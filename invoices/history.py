@@ -1,4 +1,4 @@
-"""Audit events of invoices: the one place that writes status history rows (called by services only)."""
+"""Audit history of invoices: the one place that writes status history rows (called by services only)."""
 
 from datetime import datetime
 

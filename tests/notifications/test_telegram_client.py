@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from invoices.tasks import telegram_send_message
-from invoices.telegram import TelegramClient, TelegramError, TelegramRejected, TelegramRetryLater
+from notifications.tasks import telegram_send_message
+from notifications.telegram import TelegramClient, TelegramError, TelegramRejected, TelegramRetryLater
 from tests.thresholds import threshold
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ BUTTONS = [[{"text": "Open", "url": "https://thebot.example/x"}, {"text": "Seen"
 
 
 def _queued():
-    return list(DBTaskResult.objects.filter(task_path="invoices.tasks.telegram_send_message", status="READY"))
+    return list(DBTaskResult.objects.filter(task_path="notifications.tasks.telegram_send_message", status="READY"))
 
 
 def test_send_message_posts_to_the_bot_api(fake_telegram):
@@ -99,7 +99,7 @@ def test_job_sends_through_the_worker(fake_telegram):
     call_command("run_worker", batch=True, no_scheduler=True)
     expected = {"chat_id": 7, "text": "reminder", "disable_web_page_preview": True}
     assert fake_telegram.sent == [{**expected, "reply_markup": {"inline_keyboard": BUTTONS}}]
-    result = DBTaskResult.objects.get(task_path="invoices.tasks.telegram_send_message")
+    result = DBTaskResult.objects.get(task_path="notifications.tasks.telegram_send_message")
     assert (result.status, result.return_value) == ("SUCCESSFUL", 1001)
 
 

@@ -1,0 +1,5 @@
+from rest_framework import serializers
+
+
+class TelegramLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(read_only=True)
