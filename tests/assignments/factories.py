@@ -1,4 +1,4 @@
-"""Factories for assignments: subjects, enrollments (created directly), assignments and hand-ins."""
+"""Factories for assignments: assignments and hand-ins (subjects and enrollments: tests/materials/factories.py)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,19 +9,14 @@ from django.utils import timezone
 
 from assignments import services
 from assignments.models import Assignment, AssignmentStatus
-from materials.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.materials.factories import SubjectFactory
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-def enroll(student, teacher, subject, *, is_active: bool = True) -> Enrollment:
-    return Enrollment.objects.create(student=student, teacher=teacher, subject=subject, is_active=is_active)
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
@@ -52,7 +47,7 @@ def class_of(n: int, *, teacher=None, subject=None):
     subject = subject or SubjectFactory()
     students = [StudentFactory() for _ in range(n)]
     for student in students:
-        enroll(student, teacher, subject)
+        EnrollmentFactory(student=student, teacher=teacher, subject=subject)
     return teacher, subject, students
 
 
