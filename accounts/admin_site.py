@@ -12,22 +12,21 @@ class AdminSite(admin.AdminSite):
         if request.method != "POST":
             return super().login(request, extra_context)
         email = request.POST.get("username", "").strip().lower()
-        # Counted before the password hash, as the API login does; a failure unless it succeeds.
-        attempt = login_throttle.LoginAttempt(email, login_throttle.client_address(request))
-        wait = attempt.begin()
-        if wait is not None:
-            response = HttpResponse("Too many failed logins. Try again later.", status=429, content_type="text/plain")
-            response["Retry-After"] = str(wait)
-            return response
+        # Counted before the password hash, as the API login does (accounts/login_throttle.py): a failure unless
+        # it succeeds, and a successful admin login redirects with a staff user signed in.
         try:
-            response = super().login(request, extra_context)
-        except BaseException:
-            attempt.abandon()
-            raise
-        # A successful admin login redirects with a staff user signed in; anything else is a failure.
-        if response.status_code == 302 and request.user.is_authenticated and request.user.is_staff:
-            attempt.succeeded()
-        return response
+            return login_throttle.throttled_login(
+                request,
+                email,
+                lambda: super(AdminSite, self).login(request, extra_context),
+                succeeded=lambda response: (
+                    response.status_code == 302 and request.user.is_authenticated and request.user.is_staff
+                ),
+            )
+        except login_throttle.LoginThrottled as throttled:
+            response = HttpResponse("Too many failed logins. Try again later.", status=429, content_type="text/plain")
+            response["Retry-After"] = str(throttled.retry_after)
+            return response
 
 
 class ThrottledAdminConfig(AdminConfig):

@@ -24,6 +24,8 @@ If the cache is unreachable the limits fail open and the outage is logged (see c
 
 import hashlib
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
@@ -31,6 +33,16 @@ from rest_framework.throttling import BaseThrottle
 from config import counters
 
 logger = logging.getLogger("thebot.throttling")
+
+T = TypeVar("T")
+
+
+class LoginThrottled(Exception):
+    """A login attempt refused before its password was checked: a failure limit is reached."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed logins; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 def client_address(request) -> str:
@@ -94,3 +106,22 @@ class LoginAttempt:
         except Exception:
             logger.exception("login throttle cache unavailable")
         self.held = {}
+
+
+def throttled_login(request, email: str, check: Callable[[], T], *, succeeded: Callable[[T], bool]) -> T:
+    """The password check `check()` of a login by `email` from `request`'s client, under the failure limits: the
+    attempt takes its places first (LoginThrottled, with the seconds to wait, when a limit is reached; `check` is
+    not called then), gives them back if `check` raises, and counts as a failure unless `succeeded(result)`. The
+    one orchestration of the API login (accounts/views.py) and the admin site's (accounts/admin_site.py)."""
+    attempt = LoginAttempt(email, client_address(request))
+    wait = attempt.begin()
+    if wait is not None:
+        raise LoginThrottled(wait)
+    try:
+        result = check()
+    except BaseException:
+        attempt.abandon()
+        raise
+    if succeeded(result):
+        attempt.succeeded()
+    return result

@@ -45,27 +45,26 @@ class LoginView(APIView):
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].strip().lower()
         password = serializer.validated_data["password"]
-        # The attempt is counted before the password hash, and counts as a failure unless it succeeds.
-        attempt = login_throttle.LoginAttempt(email, login_throttle.client_address(request))
-        wait = attempt.begin()
-        if wait is not None:
+        # Counted before the password hash, as a failure unless it succeeds (accounts/login_throttle.py).
+        try:
+            user = login_throttle.throttled_login(
+                request,
+                email,
+                lambda: authenticate(request, email=email, password=password),
+                succeeded=lambda user: user is not None,
+            )
+        except login_throttle.LoginThrottled as throttled:
             return Response(
                 error_body("Too many failed logins. Try again later.", "throttled"),
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
+                headers={"Retry-After": str(throttled.retry_after)},
             )
-        try:
-            user = authenticate(request, email=email, password=password)
-        except BaseException:
-            attempt.abandon()
-            raise
         if user is None:
             return Response(
                 error_body("Wrong email or password.", AccountErrorCode.INVALID_CREDENTIALS),
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": WWW_AUTHENTICATE},
             )
-        attempt.succeeded()
         token, expires_at = tokens.token_issue(user=user, request=request)
         return Response(
             {

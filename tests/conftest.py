@@ -7,11 +7,14 @@ from collections import Counter
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.test import override_settings
 from knox.models import AuthToken
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
+from config import settings as project_settings
 from tests import databases, isolation, thresholds
+from tests.accounts.counting_hasher import PATH as SUITE_HASHER
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
@@ -33,8 +36,15 @@ def pytest_addoption(parser):
 
 TEMPLATE = pytest.StashKey[str]()
 
+# The run's password hashers, set once for the whole run (pytest_configure), never swapped by a test
+# (tests/test_test_tree.py): new hashes use the suite's fast MD5 hasher (Argon2 is deliberately slow; this one
+# counts its hashes and has a gate that tests/accounts/test_limits_under_parallel_load.py closes), and the
+# project's own hashers (Argon2id first, config/settings.py) still verify and rehash what they made.
+PASSWORD_HASHERS = [SUITE_HASHER, *project_settings.PASSWORD_HASHERS]
+
 
 def pytest_configure(config):
+    override_settings(PASSWORD_HASHERS=PASSWORD_HASHERS).enable()  # before any test (and any hash) runs
     thresholds.ENFORCED = config.getoption("--perf")
     config.stash[TEMPLATE] = databases.template_name()  # before pytest-django suffixes a worker's test name
     worker = isolation.worker_id(config)
@@ -124,9 +134,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher_and_clean_cache(settings):
-    # Argon2 is deliberately slow; tests that are about hashing set it back themselves.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _clean_cache():
     isolation.cache_clear()
     yield
     isolation.cache_clear()

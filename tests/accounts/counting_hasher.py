@@ -1,6 +1,7 @@
-"""A real password hasher for tests that counts the hashes it computes and can hold them at a gate.
+"""The suite's password hasher, set once for the whole run (tests/conftest.py PASSWORD_HASHERS): a real hasher that
+counts the hashes it computes and can hold them at a gate (open unless a test closes it).
 
-It is Django's MD5 hasher (the suite's fast hasher, so the users' existing hashes verify) with `encode` counted:
+It is Django's MD5 hasher (fast, where Argon2 is deliberately slow) with `encode` counted:
 `verify`, `set_password` and the dummy hash Django computes for an unknown email all go through it. While the gate
 is closed each hash waits there, so a test can gather every parallel request that got as far as the hash before
 letting any of them finish: a limit checked before the hash but counted after it lets them all in.

@@ -4,14 +4,21 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role, StudentProfile, TeacherProfile, User
-from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
+from tests.accounts.factories import (
+    AdminFactory,
+    ParentFactory,
+    StudentFactory,
+    TeacherFactory,
+    TutorFactory,
+    link_student,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def site_admin():
-    user = User.objects.create_superuser("root@example.test", "root-secret-password-1")
+    user = AdminFactory(email="root@example.test", password="root-secret-password-1")
     client = Client()
     client.force_login(user)
     return client
@@ -151,7 +158,7 @@ def test_non_staff_cannot_use_the_admin(client):
 
 
 def test_admin_login_failures_are_limited_like_the_api_login(client, settings):
-    staff = User.objects.create_superuser("boss@example.test", "boss-secret-password-1")
+    staff = AdminFactory(email="boss@example.test", password="boss-secret-password-1")
     for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
         response = client.post("/admin/login/", {"username": "BOSS@example.test", "password": "wrong"})
         assert response.status_code == 200
@@ -167,7 +174,7 @@ def test_admin_login_failures_are_limited_like_the_api_login(client, settings):
 
 def test_admin_login_success_is_not_counted(client, settings):
     settings.LOGIN_FAILURES_PER_ADDRESS = 2
-    User.objects.create_superuser("boss@example.test", "boss-secret-password-1")
+    AdminFactory(email="boss@example.test", password="boss-secret-password-1")
     for _ in range(4):
         response = client.post("/admin/login/", {"username": "boss@example.test", "password": "boss-secret-password-1"})
         assert response.status_code == 302

@@ -10,9 +10,8 @@ import httpx
 import pytest
 from knox.models import AuthToken
 
-from accounts.models import User
-from tests.accounts.counting_hasher import PATH, CountingMD5PasswordHasher
-from tests.accounts.factories import DEFAULT_PASSWORD, StudentFactory
+from tests.accounts.counting_hasher import CountingMD5PasswordHasher
+from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, StudentFactory
 from tests.parallel import at_once, live_server_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,8 +24,8 @@ def server_url():
 
 
 @pytest.fixture
-def hasher(settings):
-    settings.PASSWORD_HASHERS = [PATH]
+def hasher():
+    """The run's password hasher (tests/conftest.py), its gate open before and after the test."""
     CountingMD5PasswordHasher.open()
     yield CountingMD5PasswordHasher
     CountingMD5PasswordHasher.open()
@@ -103,7 +102,7 @@ def test_parallel_correct_and_wrong_logins_never_let_more_than_the_limit_of_fail
 
 
 def test_parallel_wrong_admin_logins_reach_the_hash_at_most_the_limit_and_share_the_lock(server_url, hasher, settings):
-    staff = User.objects.create_superuser("boss@example.test", "boss-secret-password-1")
+    staff = AdminFactory(email="boss@example.test", password="boss-secret-password-1")
     login_page = server_url + "/admin/login/"
     csrf = httpx.get(login_page, timeout=120).cookies["csrftoken"]
     limit = settings.LOGIN_FAILURES_PER_ACCOUNT

@@ -5,7 +5,6 @@ from knox.models import AuthToken
 
 from accounts.models import Role, User
 from config.throttling import ScopedRateThrottle
-from enrollments.models import Enrollment, Subject
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     ParentFactory,
@@ -14,6 +13,7 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 from tests.shapes import person
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,11 @@ def test_me_of_a_student_shows_links(make_client):
 
 def test_me_of_a_teacher_lists_subjects_of_active_enrollments(make_client):
     teacher = TeacherFactory()
-    maths, physics, art = (Subject.objects.create(name=name) for name in ("Maths", "Physics", "Art"))
-    Enrollment.objects.create(student=StudentFactory(), subject=physics, teacher=teacher)
-    Enrollment.objects.create(student=StudentFactory(), subject=maths, teacher=teacher)
-    Enrollment.objects.create(student=StudentFactory(), subject=maths, teacher=teacher)
-    Enrollment.objects.create(student=StudentFactory(), subject=art, teacher=teacher, is_active=False)
+    maths, physics, art = (SubjectFactory(name=name) for name in ("Maths", "Physics", "Art"))
+    EnrollmentFactory(student=StudentFactory(), subject=physics, teacher=teacher)
+    EnrollmentFactory(student=StudentFactory(), subject=maths, teacher=teacher)
+    EnrollmentFactory(student=StudentFactory(), subject=maths, teacher=teacher)
+    EnrollmentFactory(student=StudentFactory(), subject=art, teacher=teacher, is_active=False)
 
     profile = make_client(teacher).get(ME).json()["profile"]
 

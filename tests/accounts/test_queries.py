@@ -2,7 +2,6 @@
 
 import pytest
 
-from enrollments.models import Enrollment, Subject
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     AdminFactory,
@@ -12,6 +11,7 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ OWN_PROFILE_QUERIES = {"student": 1, "teacher": 2, "tutor": 1, "parent": 2, "adm
 
 def mixed_users(count: int) -> None:
     """`count` users of mixed roles with links, enrollments and children, so every profile branch is loaded."""
-    subject = Subject.objects.create(name=f"Subject {count}")
+    subject = SubjectFactory(name=f"Subject {count}")
     factories = [StudentFactory, TeacherFactory, TutorFactory, ParentFactory, AdminFactory]
     users = [factories[number % len(factories)]() for number in range(count)]
     tutors = [user for user in users if user.role == "tutor"] or [TutorFactory()]
@@ -33,7 +33,7 @@ def mixed_users(count: int) -> None:
     teachers = [user for user in users if user.role == "teacher"] or [TeacherFactory()]
     for number, student in enumerate(user for user in users if user.role == "student"):
         link_student(student, tutor=tutors[number % len(tutors)], parent=parents[number % len(parents)])
-        Enrollment.objects.create(student=student, subject=subject, teacher=teachers[number % len(teachers)])
+        EnrollmentFactory(student=student, subject=subject, teacher=teachers[number % len(teachers)])
 
 
 @pytest.mark.parametrize("factory", [StudentFactory, TeacherFactory, TutorFactory, ParentFactory, AdminFactory])
@@ -43,10 +43,10 @@ def test_me_is_a_fixed_number_of_queries_for_every_role(make_client, django_asse
     client = make_client(user)
     if others:
         mixed_users(others)
-        subject = Subject.objects.create(name="Extra")
+        subject = SubjectFactory(name="Extra")
         if user.role == "teacher":
             for student in StudentFactory.create_batch(3):
-                Enrollment.objects.create(student=student, subject=subject, teacher=user)
+                EnrollmentFactory(student=student, subject=subject, teacher=user)
         if user.role in ("tutor", "parent"):
             for student in StudentFactory.create_batch(3):
                 link_student(student, **{user.role: user})
@@ -100,7 +100,7 @@ def test_login_is_a_fixed_number_of_queries_for_every_role(api_client, django_as
     user = factory(email=f"Someone.{factory.__name__}@Example.test")
     mixed_users(6)
     if user.role == "teacher":
-        Enrollment.objects.create(student=StudentFactory(), subject=Subject.objects.create(name="Own"), teacher=user)
+        EnrollmentFactory(student=StudentFactory(), subject=SubjectFactory(name="Own"), teacher=user)
     if user.role == "parent":
         link_student(StudentFactory(), parent=user)
     if user.role == "student":

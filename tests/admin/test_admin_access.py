@@ -26,9 +26,10 @@ from tests.accounts.factories import (
     StudentFactory,
     TeacherFactory,
     TutorFactory,
+    UserFactory,
     link_student,
 )
-from tests.materials.factories import SubjectFactory
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 from tests.scheduling.factories import make_lesson
 
 pytestmark = pytest.mark.django_db
@@ -50,9 +51,9 @@ def admin_browser(admin_user) -> Client:
 
 # --- The rule: role admin <=> staff and superuser -------------------------------------------------------------
 def test_the_manager_makes_admins_staff_and_superusers_and_nobody_else():
-    assert flags(User.objects.create_user("a@example.test", "x-secret-12345", role=Role.ADMIN)) == (True, True)
+    assert flags(AdminFactory()) == (True, True)
     for role in (Role.STUDENT, Role.TEACHER, Role.TUTOR, Role.PARENT):
-        user = User.objects.create_user(f"{role}@example.test", "x", role=role, is_staff=True, is_superuser=True)
+        user = UserFactory(role=role, is_staff=True, is_superuser=True)
         assert flags(user) == (False, False)
         assert not user.is_admin
 
@@ -157,7 +158,7 @@ def _filter_choices(response, parameter: str) -> set[str]:
 
 def test_the_lessons_teacher_filter_lists_teachers_only(admin_browser):
     teacher, student, tutor = TeacherFactory(), StudentFactory(), TutorFactory()
-    enrollment = Enrollment.objects.create(student=student, teacher=teacher, subject=SubjectFactory())
+    enrollment = EnrollmentFactory(student=student, teacher=teacher, subject=SubjectFactory())
     lesson = make_lesson(enrollment, start=datetime(2026, 12, 1, 10, tzinfo=UTC))
 
     response = admin_browser.get("/admin/scheduling/lesson/")
@@ -213,7 +214,7 @@ def test_a_user_of_the_wrong_role_is_refused_by_the_form(admin_browser):
 def test_rows_are_named_for_people(admin_browser):
     anna = StudentFactory(first_name="Anna", last_name="Petrova")
     ivan = TeacherFactory(first_name="Ivan", last_name="Sidorov")
-    enrollment = Enrollment.objects.create(student=anna, teacher=ivan, subject=SubjectFactory(name="Mathematics"))
+    enrollment = EnrollmentFactory(student=anna, teacher=ivan, subject=SubjectFactory(name="Mathematics"))
 
     assert str(enrollment) == "Anna Petrova in Mathematics with Ivan Sidorov"
     assert str(anna) == f"Anna Petrova <{anna.email}>"

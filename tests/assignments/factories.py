@@ -1,4 +1,4 @@
-"""Factories for assignments: subjects, enrollments (created directly), assignments and hand-ins."""
+"""Factories for assignments: assignments and hand-ins (subjects and enrollments: tests/materials/factories.py)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,13 +8,8 @@ from django.utils import timezone
 
 from assignments import services
 from assignments.models import Assignment, AssignmentStatus
-from enrollments.models import Enrollment
 from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.materials.factories import SubjectFactory
-
-
-def enroll(student, teacher, subject, *, is_active: bool = True) -> Enrollment:
-    return Enrollment.objects.create(student=student, teacher=teacher, subject=subject, is_active=is_active)
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
@@ -45,7 +40,7 @@ def class_of(n: int, *, teacher=None, subject=None):
     subject = subject or SubjectFactory()
     students = [StudentFactory() for _ in range(n)]
     for student in students:
-        enroll(student, teacher, subject)
+        EnrollmentFactory(student=student, teacher=teacher, subject=subject)
     return teacher, subject, students
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from accounts.models import User
+from tests.accounts.factories import AdminFactory
 from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
 from tests.files.samples import pdf
 
@@ -15,7 +15,7 @@ def test_admin_pages(tmp_path):
     assignment = AssignmentFactory(teacher=teacher, subject=subject)
     submission = grade(hand_in(assignment, student, files=[pdf()]), "5")
     client = Client()
-    client.force_login(User.objects.create_superuser("root@example.test", "x-strong-pass-1"))
+    client.force_login(AdminFactory(email="root@example.test", password="x-strong-pass-1"))
     for url in (
         "/admin/assignments/assignment/",
         f"/admin/assignments/assignment/{assignment.pk}/change/",

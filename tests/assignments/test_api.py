@@ -15,8 +15,9 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
-from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in
+from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
 from tests.files.samples import pdf, png
+from tests.materials.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -413,5 +414,5 @@ def test_anonymous_is_refused(api_client, world):
 def test_student_of_another_teacher_in_the_same_subject_is_not_a_recipient(world, make_client):
     assignment = _new(world)
     newcomer = StudentFactory()
-    enroll(newcomer, TeacherFactory(), world["subject"])
+    EnrollmentFactory(student=newcomer, teacher=TeacherFactory(), subject=world["subject"])
     assert make_client(newcomer).get(f"/api/assignments/{assignment.pk}/").status_code == 404

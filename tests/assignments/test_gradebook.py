@@ -23,7 +23,8 @@ import pytest
 from assignments import services
 from assignments.models import AssignmentStatus
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TutorFactory, link_student
-from tests.assignments.factories import AssignmentFactory, SubjectFactory, class_of, enroll, grade, hand_in
+from tests.assignments.factories import AssignmentFactory, SubjectFactory, class_of, grade, hand_in
+from tests.materials.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def book():
     alice.save()
     bob.save()
     physics_teacher, _, _ = class_of(0, subject=physics)
-    enroll(alice, physics_teacher, physics)
+    EnrollmentFactory(student=alice, teacher=physics_teacher, subject=physics)
     tutor, parent = TutorFactory(), ParentFactory()
     link_student(alice, tutor=tutor, parent=parent)
 

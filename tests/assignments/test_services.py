@@ -12,8 +12,9 @@ from assignments.models import AssignmentStatus, GradeAction, SubmissionStatus
 from assignments.signals import assignment_published
 from config.exceptions import ApiError, NotFound
 from tests.accounts.factories import AdminFactory, StudentFactory, TeacherFactory
-from tests.assignments.factories import AssignmentFactory, class_of, enroll, grade, hand_in
+from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
 from tests.files.samples import pdf
+from tests.materials.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +29,9 @@ def _error(excinfo) -> tuple[int, str]:
 def test_explicit_recipients_must_be_actively_enrolled_with_the_teacher_in_the_subject():
     teacher, subject, (alice, bob) = class_of(2)
     other_teacher_student = StudentFactory()
-    enroll(other_teacher_student, TeacherFactory(), subject)
+    EnrollmentFactory(student=other_teacher_student, teacher=TeacherFactory(), subject=subject)
     former = StudentFactory()
-    enroll(former, teacher, subject, is_active=False)
+    EnrollmentFactory(student=former, teacher=teacher, subject=subject, is_active=False)
     for stranger in (other_teacher_student, former):
         with pytest.raises(ApiError) as excinfo:
             services.assignment_create(
@@ -84,8 +85,9 @@ def test_another_teacher_cannot_change_or_publish():
 @pytest.mark.django_db(transaction=True)
 def test_publication_signal_fires_once_after_commit_with_the_recipients():
     teacher, subject, students = class_of(3)
-    enroll(StudentFactory(), teacher, subject, is_active=False)  # a former student is not notified
-    enroll(StudentFactory(), TeacherFactory(), subject)  # nor a student of another teacher
+    # A former student is not notified, nor a student of another teacher.
+    EnrollmentFactory(student=StudentFactory(), teacher=teacher, subject=subject, is_active=False)
+    EnrollmentFactory(student=StudentFactory(), teacher=TeacherFactory(), subject=subject)
     received = []
 
     def receiver(sender, assignment, student_ids, **kwargs):

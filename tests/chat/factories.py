@@ -1,20 +1,6 @@
-"""Factories and small builders for chat tests."""
-
-import factory
+"""Small builders for chat tests (enrollments: tests/materials/factories.py)."""
 
 from chat.models import ChatRoom, Participant, RoomKind
-from enrollments.models import Enrollment
-from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.materials.factories import SubjectFactory
-
-
-class EnrollmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Enrollment
-
-    student = factory.SubFactory(StudentFactory)
-    teacher = factory.SubFactory(TeacherFactory)
-    subject = factory.SubFactory(SubjectFactory)
 
 
 def group_room(*users, name: str = "Group", read_only=()) -> ChatRoom:

@@ -17,17 +17,17 @@ def main(members: int, outsiders: int, migrate: bool) -> dict:
     from knox.models import AuthToken
 
     from accounts.models import Role, User
-    from chat.models import ChatRoom, Participant, RoomKind
+    from tests.accounts.factories import UserFactory
+    from tests.chat.factories import group_room
 
     run = uuid.uuid4().hex[:8]
 
     def user(index: int, role: str) -> User:
-        return User.objects.create_user(f"e2e-{run}-{index}@example.test", None, role=role, first_name=f"U{index}")
+        return UserFactory(email=f"e2e-{run}-{index}@example.test", password=None, role=role, first_name=f"U{index}")
 
     people = [user(0, Role.TEACHER)] + [user(index, Role.STUDENT) for index in range(1, members)]
     others = [user(members + index, Role.STUDENT) for index in range(outsiders)]
-    room = ChatRoom.objects.create(kind=RoomKind.GROUP, name=f"e2e {run}", created_by=people[0])
-    Participant.objects.bulk_create([Participant(room=room, user=person) for person in people])
+    room = group_room(*people, name=f"e2e {run}")
     tokens = {person.pk: AuthToken.objects.create(user=person)[1] for person in people + others}
     return {
         "room": room.pk,

@@ -6,7 +6,7 @@ from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.selectors import subject_room_for
 from chat.services import rooms_sync_for_student, system_message_post
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
-from tests.chat.factories import EnrollmentFactory
+from tests.materials.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,9 @@ from tests.chat.conftest import (
     room_channels,
     until,
 )
-from tests.chat.factories import EnrollmentFactory, group_room
+from tests.chat.factories import group_room
 from tests.conftest import client_for
+from tests.materials.factories import EnrollmentFactory
 from tests.shapes import person
 
 pytestmark = [

@@ -8,11 +8,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from accounts.models import User
 from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.selectors import direct_room_key
 from chat.services import message_post
-from tests.accounts.factories import ParentFactory, StudentFactory, TutorFactory, link_student
+from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TutorFactory, link_student
 from tests.chat.conftest import frames_until, next_frame, open_socket
 from tests.chat.factories import group_room
 from tests.conftest import client_for
@@ -40,7 +39,7 @@ def family():
 
 
 def admin_api():
-    return client_for(User.objects.create_superuser("root@example.test", "root-secret-password-1"))
+    return client_for(AdminFactory(email="root@example.test", password="root-secret-password-1"))
 
 
 def assert_locked_out(user, *room_ids: int) -> None:
@@ -88,7 +87,7 @@ def test_a_new_tutor_through_the_admin_api_takes_over_both_rooms_with_their_hist
 def test_the_django_admin_change_of_a_tutor_locks_the_old_one_out(family):
     student, parent, old_tutor, new_tutor, student_room, parent_room = family
     browser = Client()
-    browser.force_login(User.objects.create_superuser("root@example.test", "root-secret-password-1"))
+    browser.force_login(AdminFactory(email="root@example.test", password="root-secret-password-1"))
     response = browser.post(
         f"/admin/accounts/studentprofile/{student.pk}/change/",
         {"grade": "", "goal": "", "tutor": new_tutor.pk, "parent": parent.pk},

@@ -3,7 +3,8 @@ import pytest
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.services import message_post
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, link_student
-from tests.chat.factories import EnrollmentFactory, group_room
+from tests.chat.factories import group_room
+from tests.materials.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

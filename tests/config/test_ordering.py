@@ -8,10 +8,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from enrollments.models import Enrollment
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import InvoiceStatus
 from materials.models import MaterialStatus
-from scheduling.models import Lesson
 from tests.accounts.factories import (
     AdminFactory,
     ParentFactory,
@@ -23,7 +21,9 @@ from tests.accounts.factories import (
 from tests.assignments.factories import AssignmentFactory
 from tests.chat.factories import group_room
 from tests.conftest import client_for
-from tests.materials.factories import MaterialFactory, SubjectFactory
+from tests.invoices.factories import InvoiceFactory
+from tests.materials.factories import EnrollmentFactory, MaterialFactory, SubjectFactory
+from tests.scheduling.factories import make_lesson
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def school():
     ]
     subjects = [SubjectFactory(name=name) for name in ("physics", "art", "maths")]
     for n, (teacher, student, subject) in enumerate(zip(teachers, students, subjects, strict=True)):
-        Enrollment.objects.create(
+        enrollment = EnrollmentFactory(
             student=student,
             teacher=teacher,
             subject=subject,
@@ -82,17 +82,11 @@ def school():
             author=teacher, subject=subject, title=("gamma", "alpha", "beta")[n], status=MaterialStatus.PUBLISHED
         )
         start = now + timedelta(days=(2, 1, 3)[n])
-        Lesson.objects.create(
-            teacher=teacher,
-            student=student,
-            subject=subject,
-            start=start,
-            end=start + timedelta(minutes=(30, 90, 60)[n]),
-        )
+        make_lesson(enrollment, start=start, minutes=(30, 90, 60)[n])
         AssignmentFactory(
             teacher=teacher, subject=subject, title=("b", "c", "a")[n], due_at=now + timedelta(days=(3, 1, 2)[n])
         )
-        Invoice.objects.create(
+        InvoiceFactory(
             tutor=tutor,
             parent=parent,
             student=student,

@@ -22,7 +22,6 @@ from chat.errors import ChatErrorCode
 from config import schema_view
 from config.exceptions import ErrorCode
 from config.schema import CODE_DESCRIPTIONS
-from enrollments.models import Subject
 from files.errors import FileErrorCode
 from invoices.errors import InvoiceErrorCode
 from materials.errors import MaterialErrorCode
@@ -30,6 +29,7 @@ from notifications.errors import NotificationErrorCode
 from scheduling.errors import SchedulingErrorCode
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TeacherFactory, TutorFactory
 from tests.conftest import client_for
+from tests.materials.factories import SubjectFactory
 
 ERROR_REF = "#/components/schemas/Error"
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -206,7 +206,7 @@ def _error_schema(schema, codes):
 def test_real_error_answers_are_documented(schema, api_client):
     """Real error answers: their body is an Error and their code is one the operation documents."""
     student, admin = StudentFactory(), AdminFactory()
-    Subject.objects.create(name="Physics")
+    SubjectFactory(name="Physics")
     cases = [
         ("post", "/api/auth/login/", api_client, {"email": "nobody@example.test", "password": "x"}, 401),
         ("get", "/api/profile/me/", api_client, None, 401),

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from accounts.models import User
-from enrollments.models import Enrollment, Subject
+from enrollments.models import Enrollment
 from enrollments.visibility import can_see, is_student_of, student_ids_of, students_of, users_visible_to
 from tests.accounts.factories import (
     AdminFactory,
@@ -15,6 +15,7 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def school():
     - dan: was taught by ted, the enrollment ended (inactive); tutor tara; parent pat.
     - eve: a student with no links at all.
     """
-    maths, physics = Subject.objects.create(name="Maths"), Subject.objects.create(name="Physics")
+    maths, physics = SubjectFactory(name="Maths"), SubjectFactory(name="Physics")
     ted, tess, tom = TeacherFactory(), TeacherFactory(), TeacherFactory()
     tim, tara = TutorFactory(), TutorFactory()
     pam, pat = ParentFactory(), ParentFactory()
@@ -38,11 +39,11 @@ def school():
     cat = link_student(StudentFactory(), tutor=tara, parent=pat)
     dan = link_student(StudentFactory(), tutor=tara, parent=pat)
     eve = StudentFactory()
-    Enrollment.objects.create(student=amy, subject=maths, teacher=ted)
-    Enrollment.objects.create(student=amy, subject=physics, teacher=tess)
-    Enrollment.objects.create(student=bob, subject=maths, teacher=ted)
-    Enrollment.objects.create(student=cat, subject=maths, teacher=tom)
-    Enrollment.objects.create(student=dan, subject=physics, teacher=ted, is_active=False)
+    EnrollmentFactory(student=amy, subject=maths, teacher=ted)
+    EnrollmentFactory(student=amy, subject=physics, teacher=tess)
+    EnrollmentFactory(student=bob, subject=maths, teacher=ted)
+    EnrollmentFactory(student=cat, subject=maths, teacher=tom)
+    EnrollmentFactory(student=dan, subject=physics, teacher=ted, is_active=False)
     admin = AdminFactory()
     return SimpleNamespace(**locals())
 

@@ -24,14 +24,15 @@ def main(scenarios: int, invoices: int) -> dict:
     from knox.models import AuthToken
 
     from accounts.models import Role, User
-    from chat.models import ChatRoom, Participant, RoomKind
-    from invoices.models import Invoice, InvoiceStatus
-    from tests.accounts.factories import ParentFactory, StudentFactory, TutorFactory, link_student
+    from invoices.models import InvoiceStatus
+    from tests.accounts.factories import ParentFactory, StudentFactory, TutorFactory, UserFactory, link_student
+    from tests.chat.factories import group_room
+    from tests.invoices.factories import InvoiceFactory
 
     run = uuid.uuid4().hex[:6]
 
     def user(name: str, role: str) -> User:
-        return User.objects.create_user(f"fault-{run}-{name}@example.test", None, role=role, first_name=name)
+        return UserFactory(email=f"fault-{run}-{name}@example.test", password=None, role=role, first_name=name)
 
     tutor = TutorFactory()
     tutor_token = AuthToken.objects.create(user=tutor)[1]
@@ -39,21 +40,21 @@ def main(scenarios: int, invoices: int) -> dict:
     chat_id = 9_000_000
     for index in range(scenarios):
         people = [user(f"s{index}-t", Role.TEACHER)] + [user(f"s{index}-u{n}", Role.STUDENT) for n in range(14)]
-        room = ChatRoom.objects.create(kind=RoomKind.GROUP, name=f"faults {run} {index}", created_by=people[0])
-        Participant.objects.bulk_create([Participant(room=room, user=person) for person in people])
+        room = group_room(*people, name=f"faults {run} {index}")
         tokens = [AuthToken.objects.create(user=person)[1] for person in people]
         bills = []
         for _ in range(invoices):
             chat_id += 1
             parent = ParentFactory(telegram_chat_id=chat_id)
             student = link_student(StudentFactory(), tutor=tutor, parent=parent)
-            invoice = Invoice.objects.create(
+            invoice = InvoiceFactory(
                 tutor=tutor,
                 student=student,
                 parent=parent,
                 amount=Decimal("1500.00"),
                 due_date=timezone.localdate() + timedelta(days=7),
                 status=InvoiceStatus.DRAFT,
+                description="",
             )
             bills.append({"invoice": invoice.pk, "chat_id": chat_id})
         made.append({"room": room.pk, "tokens": tokens, "invoices": bills})

@@ -9,7 +9,6 @@ import pytest
 from django.core import signals
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, transaction
-from django.test import override_settings
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -17,12 +16,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from demo.seeding import seed_demo
 from demo.seeding.people import demo_email
+from tests.invoices.factories import InvoiceFactory
 from tests.invoices.fakes import FakeProvider
 from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 ROLES = ["student", "teacher", "tutor", "parent", "admin"]
 PASSWORD = "fuzz-pass-2026"
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +37,7 @@ def fuzz_world(django_db_setup, django_db_blocker, media_root):
             atomic = transaction.atomic()
             atomic.__enter__()
             try:
-                # Hashed with the hasher the tests run with (tests/conftest.py leaves only MD5 for each test): an
-                # Argon2 hash would not verify there, and no login or password change could succeed.
-                with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-                    seed_demo(scale="small", seed=1, password=PASSWORD)
+                seed_demo(scale="small", seed=1, password=PASSWORD)  # hashed with the run's hasher (tests/conftest.py)
                 users = {role: User.objects.get(email=demo_email(role)) for role in ROLES}
                 tokens = {role: AuthToken.objects.create(user=user)[1] for role, user in users.items()}
                 known = known_good_requests(users)
@@ -98,11 +94,12 @@ def known_good_requests(users: dict) -> dict[str, dict]:
     invoice = Invoice.objects.filter(tutor=tutor).order_by("pk").first()
     draft = Invoice.objects.filter(tutor=tutor, status="draft").order_by("pk").first()
     if draft is None and invoice is not None:
-        draft = Invoice.objects.create(
+        draft = InvoiceFactory(
             tutor=tutor,
-            student_id=invoice.student_id,
-            parent_id=invoice.parent_id,
-            enrollment_id=invoice.enrollment_id,
+            student=invoice.student,
+            parent=invoice.parent,
+            enrollment=invoice.enrollment,
+            description="",
             amount="1500.00",
             due_date=now.date() + datetime.timedelta(days=14),
         )

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from invoices.models import Invoice, InvoiceStatus
+from tests.accounts.factories import AdminFactory
 from tests.invoices.factories import InvoiceFactory, make_past_due
 from tests.invoices.helpers import invoice_in
 
@@ -14,7 +14,7 @@ S = InvoiceStatus
 
 @pytest.fixture
 def admin_client_logged_in():
-    superuser = User.objects.create_superuser("root@example.test", "x-pass-12345")
+    superuser = AdminFactory(email="root@example.test", password="x-pass-12345")
     client = Client()
     client.force_login(superuser)
     client.user = superuser

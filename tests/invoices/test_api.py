@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from enrollments.models import Enrollment, Subject
 from invoices.models import Invoice, InvoiceStatus
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, link_student
 from tests.invoices.factories import InvoiceFactory, make_past_due
 from tests.invoices.helpers import invoice_in
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 S = InvoiceStatus
@@ -38,9 +38,7 @@ def _due(days=7):
 def test_tutor_creates_a_draft_for_the_students_parent(make_client, tutor):
     parent = ParentFactory()
     student = link_student(StudentFactory(), tutor=tutor, parent=parent)
-    enrollment = Enrollment.objects.create(
-        student=student, subject=Subject.objects.create(name="Maths"), teacher=TeacherFactory()
-    )
+    enrollment = EnrollmentFactory(student=student, subject=SubjectFactory(name="Maths"), teacher=TeacherFactory())
     response = make_client(tutor).post(
         "/api/invoices/",
         {

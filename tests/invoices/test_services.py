@@ -7,13 +7,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from enrollments.models import Enrollment, Subject
 from invoices import services
 from invoices.errors import IllegalTransition, InvoiceError
 from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
 from tests.invoices.factories import InvoiceFactory, make_past_due
 from tests.invoices.helpers import invoice_in
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 S = InvoiceStatus
@@ -110,8 +110,8 @@ def test_create_refuses_foreign_student_parentless_student_and_foreign_enrollmen
     foreign = link_student(StudentFactory(), tutor=TutorFactory(), parent=parent)
     orphan = link_student(StudentFactory(), tutor=tutor)
     mine = link_student(StudentFactory(), tutor=tutor, parent=parent)
-    other_enrollment = Enrollment.objects.create(
-        student=foreign, subject=Subject.objects.create(name="Physics"), teacher=TeacherFactory()
+    other_enrollment = EnrollmentFactory(
+        student=foreign, subject=SubjectFactory(name="Physics"), teacher=TeacherFactory()
     )
     due = timezone.localdate() + timedelta(days=3)
     cases = [

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from materials.services import progress_update
+from tests.accounts.factories import AdminFactory
 from tests.materials.factories import EnrollmentFactory, MaterialFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client, db):
-    superuser = User.objects.create_superuser("root@example.test", "a-long-admin-password-1")
+    superuser = AdminFactory(email="root@example.test", password="a-long-admin-password-1")
     client.force_login(superuser)
     return client
 

@@ -92,7 +92,7 @@ def test_duplicate_active_enrollment_is_409(make_client, room):
 
 def test_the_database_refuses_two_active_enrollments(room):
     with pytest.raises(IntegrityError):
-        Enrollment.objects.create(student=room.s1, subject=room.math, teacher=room.other_teacher)
+        EnrollmentFactory(student=room.s1, subject=room.math, teacher=room.other_teacher)
 
 
 def test_deactivate_then_enroll_again(make_client, room):

@@ -1,18 +1,11 @@
-"""Factories of scheduling tests: subjects, enrollments (materials owns the models) and lessons."""
+"""Builders of scheduling tests: lessons (enrollments and subjects come from tests/materials/factories.py)."""
 
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from enrollments.models import Enrollment, Subject
+from enrollments.models import Enrollment
 from scheduling.models import Lesson, LessonStatus
-from tests.materials.factories import SubjectFactory
-
-
-def enroll(student, teacher, subject: Subject | None = None, *, is_active: bool = True) -> Enrollment:
-    return Enrollment.objects.create(
-        student=student, teacher=teacher, subject=subject or SubjectFactory(), is_active=is_active
-    )
 
 
 def in_hours(hours: float) -> datetime:

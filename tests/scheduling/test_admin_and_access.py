@@ -4,7 +4,8 @@ import pytest
 
 from scheduling.models import Lesson
 from scheduling.urls import urlpatterns
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 
 def test_only_the_feed_is_anonymous():
@@ -47,7 +48,7 @@ def superuser(admin_user):
 
 @pytest.mark.django_db
 def test_admin_lists_and_filters_lessons(client, superuser, student, teacher):
-    lesson = make_lesson(enroll(student, teacher), start=in_hours(24))
+    lesson = make_lesson(EnrollmentFactory(student=student, teacher=teacher), start=in_hours(24))
     client.force_login(superuser)
     for query in (
         "",
@@ -63,7 +64,7 @@ def test_admin_lists_and_filters_lessons(client, superuser, student, teacher):
 
 @pytest.mark.django_db
 def test_admin_form_refuses_an_overlap(client, superuser, student, teacher):
-    enrollment = enroll(student, teacher)
+    enrollment = EnrollmentFactory(student=student, teacher=teacher)
     existing = make_lesson(enrollment, start=in_hours(24))
     client.force_login(superuser)
     start = existing.start.strftime("%Y-%m-%d"), existing.start.strftime("%H:%M:%S")

@@ -7,7 +7,8 @@ import pytest
 
 from scheduling.models import CalendarFeed, LessonStatus
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, link_student
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 CALENDAR = "/api/scheduling/calendar/"
 
@@ -33,7 +34,7 @@ def events(api_client, path) -> dict[str, icalendar.Event]:
 def test_feed_serves_the_users_lessons_with_stable_uids(make_client, api_client, enrollment):
     lesson = make_lesson(enrollment, start=in_hours(24), topic="Derivatives", meeting_url="https://meet.example.test/x")
     cancelled = make_lesson(enrollment, start=in_hours(48), status=LessonStatus.CANCELLED, cancel_reason="Ill")
-    make_lesson(enroll(StudentFactory(), TeacherFactory()), start=in_hours(24))  # someone else's
+    make_lesson(EnrollmentFactory(student=StudentFactory(), teacher=TeacherFactory()), start=in_hours(24))  # not theirs
     path = feed_path(make_client(enrollment.student))
 
     first = events(api_client, path)  # anonymous: the secret is the credential
@@ -60,9 +61,12 @@ def test_parent_feed_has_the_childrens_lessons_and_tutor_feed_the_students(
     other_child = link_student(StudentFactory(), parent=parent, tutor=tutor)
     lessons = [
         make_lesson(enrollment, start=in_hours(24)),
-        make_lesson(enroll(other_child, TeacherFactory()), start=in_hours(24)),
+        make_lesson(EnrollmentFactory(student=other_child, teacher=TeacherFactory()), start=in_hours(24)),
     ]
-    make_lesson(enroll(link_student(StudentFactory(), parent=ParentFactory()), TeacherFactory()), start=in_hours(24))
+    make_lesson(
+        EnrollmentFactory(student=link_student(StudentFactory(), parent=ParentFactory()), teacher=TeacherFactory()),
+        start=in_hours(24),
+    )
     expected = {f"lesson-{lesson.pk}@thebot.scheduling" for lesson in lessons}
     assert set(events(api_client, feed_path(make_client(parent)))) == expected
     assert set(events(api_client, feed_path(make_client(tutor)))) == expected

@@ -22,7 +22,8 @@ from scheduling.locks import timetables_locked
 from scheduling.models import Lesson, LessonStatus
 from scheduling.services import lesson_schedule
 from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 THREADS = 6
 
@@ -83,7 +84,10 @@ def _postgres_only():
 def test_one_teacher_overlapping_lessons_at_once(teacher):
     _postgres_only()
     start = in_hours(48)
-    calls = [_scheduler(enroll(StudentFactory(), teacher), start + timedelta(minutes=5 * n)) for n in range(THREADS)]
+    calls = [
+        _scheduler(EnrollmentFactory(student=StudentFactory(), teacher=teacher), start + timedelta(minutes=5 * n))
+        for n in range(THREADS)
+    ]
     _assert_one_winner(race(calls))
 
 
@@ -92,7 +96,10 @@ def test_one_teacher_overlapping_lessons_at_once(teacher):
 def test_one_student_overlapping_lessons_with_different_teachers_at_once(student):
     _postgres_only()
     start = in_hours(48)
-    calls = [_scheduler(enroll(student, TeacherFactory()), start + timedelta(minutes=5 * n)) for n in range(THREADS)]
+    calls = [
+        _scheduler(EnrollmentFactory(student=student, teacher=TeacherFactory()), start + timedelta(minutes=5 * n))
+        for n in range(THREADS)
+    ]
     _assert_one_winner(race(calls), losers_see_the_winner=False)
 
 
@@ -116,7 +123,7 @@ def test_scheduling_waits_for_whoever_holds_the_teachers_timetable(teacher):
     """Check-then-insert is serialized per person (scheduling.locks.timetables_locked): two overlapping inserts
     never race into the exclusion constraints, where PostgreSQL may end them as a deadlock instead of a 409."""
     _postgres_only()
-    enrollment = enroll(StudentFactory(), teacher)
+    enrollment = EnrollmentFactory(student=StudentFactory(), teacher=teacher)
     order: list[str] = []
     held = threading.Event()
 
@@ -152,12 +159,15 @@ def test_scheduling_waits_for_whoever_holds_the_teachers_timetable(teacher):
 def test_postgresql_exclusion_constraint_rejects_overlaps_the_service_never_saw(student, teacher):
     if connection.vendor != "postgresql":
         pytest.skip("exclusion constraints exist on PostgreSQL only")
-    enrollment = enroll(student, teacher)
+    enrollment = EnrollmentFactory(student=student, teacher=teacher)
     start = in_hours(48)
     make_lesson(enrollment, start=start)
     make_lesson(enrollment, start=start + timedelta(hours=1))  # half-open ranges: touching is fine
     make_lesson(enrollment, start=start, status=LessonStatus.CANCELLED)  # only scheduled lessons count
-    for other in (enroll(StudentFactory(), teacher), enroll(student, TeacherFactory())):
+    for other in (
+        EnrollmentFactory(student=StudentFactory(), teacher=teacher),
+        EnrollmentFactory(student=student, teacher=TeacherFactory()),
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             make_lesson(other, start=start + timedelta(minutes=30))
 
@@ -169,11 +179,17 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from tests.scheduling import test_concurrency as race_module
 from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.scheduling.factories import enroll, in_hours
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours
 from datetime import timedelta
 teacher = TeacherFactory()
 start = in_hours(48)
-calls = [race_module._scheduler(enroll(StudentFactory(), teacher), start + timedelta(minutes=5 * n)) for n in range(6)]
+calls = [
+    race_module._scheduler(
+        EnrollmentFactory(student=StudentFactory(), teacher=teacher), start + timedelta(minutes=5 * n)
+    )
+    for n in range(6)
+]
 results = race_module.race(calls)
 print(json.dumps([
     "won" if isinstance(result, list) else getattr(result, "code", repr(result)) for result in results

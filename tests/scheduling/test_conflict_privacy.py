@@ -16,7 +16,8 @@ from tests.accounts.factories import (
     TutorFactory,
     link_student,
 )
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def _body(enrollment, start, minutes=60, **extra):
 def two_families(enrollment, teacher, tutor):
     """`enrollment`: the tutor's student with `teacher`; `other`: another family's student with the same teacher."""
     stranger = link_student(StudentFactory(first_name="Zebedee"), tutor=TutorFactory(), parent=ParentFactory())
-    return enrollment, enroll(stranger, teacher, enrollment.subject)
+    return enrollment, EnrollmentFactory(student=stranger, teacher=teacher, subject=enrollment.subject)
 
 
 def _assert_reveals_nothing_of(response, lesson):
@@ -109,7 +110,7 @@ def test_a_teacher_does_not_see_the_students_lesson_with_another_teacher(make_cl
     start = in_hours(48)
     hidden = make_lesson(enrollment, start=start)
     other_teacher = TeacherFactory()
-    second = enroll(enrollment.student, other_teacher)
+    second = EnrollmentFactory(student=enrollment.student, teacher=other_teacher)
     response = make_client(other_teacher).post(URL, _body(second, start - timedelta(minutes=30)))
     assert response.status_code == 409
     assert [item["lesson"] for item in response.json()["conflicts"]] == [None]

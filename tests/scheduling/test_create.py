@@ -6,7 +6,8 @@ import pytest
 
 from scheduling.models import Lesson, LessonStatus
 from tests.accounts.factories import StudentFactory, TeacherFactory
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
+from tests.scheduling.factories import in_hours, make_lesson
 from tests.shapes import person
 
 URL = "/api/scheduling/lessons/"
@@ -42,7 +43,8 @@ def test_teacher_schedules_an_enrolled_student(make_client, enrollment):
 
 @pytest.mark.django_db
 def test_teacher_cannot_schedule_a_student_not_enrolled_in_that_subject(make_client, enrollment, teacher):
-    other_subject = enroll(enrollment.student, TeacherFactory()).subject  # enrolled, but with someone else
+    # Enrolled, but with someone else:
+    other_subject = EnrollmentFactory(student=enrollment.student, teacher=TeacherFactory()).subject
     data = body(enrollment, in_hours(48)) | {"subject": other_subject.pk}
     response = make_client(teacher).post(URL, data)
     assert response.status_code == 400
@@ -61,7 +63,7 @@ def test_teacher_sees_no_difference_between_a_stranger_and_a_missing_student(mak
 
 @pytest.mark.django_db
 def test_inactive_enrollment_does_not_allow_scheduling(make_client, student, teacher):
-    enrollment = enroll(student, teacher, is_active=False)
+    enrollment = EnrollmentFactory(student=student, teacher=teacher, is_active=False)
     response = make_client(teacher).post(URL, body(enrollment, in_hours(48)))
     assert response.status_code == 400
 
@@ -91,7 +93,7 @@ def test_tutor_cannot_name_a_teacher_who_does_not_teach_the_student_the_subject(
 
 @pytest.mark.django_db
 def test_tutor_cannot_schedule_someone_elses_student(make_client, tutor, teacher):
-    enrollment = enroll(StudentFactory(), teacher)
+    enrollment = EnrollmentFactory(student=StudentFactory(), teacher=teacher)
     response = make_client(tutor).post(URL, body(enrollment, in_hours(48)) | {"teacher": teacher.pk})
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_student"
@@ -99,8 +101,6 @@ def test_tutor_cannot_schedule_someone_elses_student(make_client, tutor, teacher
 
 @pytest.mark.django_db
 def test_admin_schedules_anyone(make_client, admin_user, student, teacher):
-    from tests.scheduling.factories import SubjectFactory
-
     subject = SubjectFactory()
     start = in_hours(48)
     data = {
@@ -145,7 +145,7 @@ def test_a_lesson_cannot_start_in_the_past(make_client, enrollment):
 def test_teacher_double_booking_is_409_naming_the_lesson(make_client, enrollment, teacher):
     start = in_hours(48)
     existing = make_lesson(enrollment, start=start)
-    other_student = enroll(StudentFactory(), teacher)
+    other_student = EnrollmentFactory(student=StudentFactory(), teacher=teacher)
     response = make_client(teacher).post(URL, body(other_student, start + timedelta(minutes=30)))
     assert response.status_code == 409
     data = response.json()
@@ -163,7 +163,7 @@ def test_student_double_booking_with_another_teacher_is_409(make_client, enrollm
     start = in_hours(48)
     existing = make_lesson(enrollment, start=start)
     other_teacher = TeacherFactory()
-    second = enroll(enrollment.student, other_teacher)
+    second = EnrollmentFactory(student=enrollment.student, teacher=other_teacher)
     response = make_client(other_teacher).post(URL, body(second, start - timedelta(minutes=30)))
     assert response.status_code == 409
     # Another teacher's lesson: only that the time is taken (tests/scheduling/test_conflict_privacy.py).

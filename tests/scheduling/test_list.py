@@ -6,7 +6,8 @@ import pytest
 
 from scheduling.models import LessonStatus
 from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
-from tests.scheduling.factories import SubjectFactory, enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 URL = "/api/scheduling/lessons/"
 
@@ -20,7 +21,7 @@ def ids(response):
 def two_classes(enrollment):
     """`enrollment`'s lesson, and a lesson of an unrelated student with another teacher."""
     mine = make_lesson(enrollment, start=in_hours(24))
-    other_enrollment = enroll(StudentFactory(), TeacherFactory())
+    other_enrollment = EnrollmentFactory(student=StudentFactory(), teacher=TeacherFactory())
     link_student(other_enrollment.student, tutor=TutorFactory(), parent=ParentFactory())
     theirs = make_lesson(other_enrollment, start=in_hours(26))
     return mine, theirs
@@ -41,7 +42,9 @@ def test_admin_sees_all(make_client, two_classes, admin_user):
 @pytest.mark.django_db
 def test_teacher_sees_only_the_lessons_they_teach(make_client, enrollment):
     # The same student also learns with a colleague: that lesson is not this teacher's.
-    colleague_lesson = make_lesson(enroll(enrollment.student, TeacherFactory()), start=in_hours(30))
+    colleague_lesson = make_lesson(
+        EnrollmentFactory(student=enrollment.student, teacher=TeacherFactory()), start=in_hours(30)
+    )
     own = make_lesson(enrollment, start=in_hours(24))
     assert ids(make_client(enrollment.teacher).get(URL)) == [own.pk]
     assert colleague_lesson.pk in ids(make_client(enrollment.student).get(URL))
@@ -76,7 +79,10 @@ def test_from_and_to_select_overlapping_lessons(make_client, enrollment):
 def test_filters_by_status_teacher_student_subject(make_client, enrollment, admin_user):
     scheduled = make_lesson(enrollment, start=in_hours(24))
     cancelled = make_lesson(enrollment, start=in_hours(24), status=LessonStatus.CANCELLED)
-    other = make_lesson(enroll(StudentFactory(), TeacherFactory(), SubjectFactory()), start=in_hours(20))
+    other = make_lesson(
+        EnrollmentFactory(student=StudentFactory(), teacher=TeacherFactory(), subject=SubjectFactory()),
+        start=in_hours(20),
+    )
     client = make_client(admin_user)
     assert ids(client.get(URL, {"status": "cancelled"})) == [cancelled.pk]
     assert ids(client.get(URL, {"teacher": enrollment.teacher_id})) == [scheduled.pk, cancelled.pk]
@@ -100,7 +106,7 @@ def _list_with(make_client, django_assert_num_queries, tutor, count):
     teacher = TeacherFactory()
     for n in range(count):
         student = link_student(StudentFactory(), tutor=tutor)
-        make_lesson(enroll(student, teacher), start=in_hours(24 + n))
+        make_lesson(EnrollmentFactory(student=student, teacher=teacher), start=in_hours(24 + n))
     client = make_client(tutor)
     # The token with its user, count, page: whatever the number of lessons.
     with django_assert_num_queries(3):

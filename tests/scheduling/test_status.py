@@ -6,7 +6,8 @@ import pytest
 
 from scheduling.models import LessonStatus
 from tests.accounts.factories import StudentFactory, TeacherFactory, TutorFactory
-from tests.scheduling.factories import enroll, in_hours, make_lesson
+from tests.materials.factories import EnrollmentFactory
+from tests.scheduling.factories import in_hours, make_lesson
 
 URL = "/api/scheduling/lessons/"
 
@@ -106,7 +107,7 @@ def test_cancelled_lesson_cannot_be_completed(make_client, enrollment):
 def test_reschedule_rechecks_overlaps(make_client, enrollment, teacher):
     start = in_hours(48)
     lesson = make_lesson(enrollment, start=start)
-    other = make_lesson(enroll(StudentFactory(), teacher), start=start + timedelta(hours=2))
+    other = make_lesson(EnrollmentFactory(student=StudentFactory(), teacher=teacher), start=start + timedelta(hours=2))
     client = make_client(teacher)
     # Moving within its own slot does not conflict with itself.
     response = client.patch(f"{URL}{lesson.pk}/", {"end": (start + timedelta(minutes=90)).isoformat()})
