@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "scheduling",
     "assignments",
     "chat",
+    "people",
     "invoices",
 ]
 

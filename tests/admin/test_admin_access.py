@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.test import Client
 from knox.models import AuthToken
 
-from accounts.admin import INLINES
 from accounts.models import Role, User
 from invoices.models import InvoiceStatusHistory, TelegramLinkCode
 from materials.models import Enrollment, MaterialProgress
+from people.admin import INLINES
 from scheduling.models import CalendarFeed
 from tests.accounts.factories import (
     AdminFactory,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from assignments import services
 from assignments.models import Assignment, AssignmentStatus
 from materials.models import Enrollment
+from materials.services import enrollment_written_on_commit
 from tests.accounts.factories import StudentFactory, TeacherFactory
 from tests.materials.factories import SubjectFactory
 
@@ -21,7 +22,10 @@ PNG_BYTES = (
 
 
 def enroll(student, teacher, subject, *, is_active: bool = True) -> Enrollment:
-    return Enrollment.objects.create(student=student, teacher=teacher, subject=subject, is_active=is_active)
+    """An enrollment as every write of one makes it: the row, then chat's rooms after the commit."""
+    enrollment = Enrollment.objects.create(student=student, teacher=teacher, subject=subject, is_active=is_active)
+    enrollment_written_on_commit(enrollment)
+    return enrollment
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -3,6 +3,7 @@
 import factory
 
 from materials.models import Enrollment, Material, MaterialKind, MaterialProgress, MaterialStatus, Subject
+from materials.services import enrollment_written_on_commit
 from tests.accounts.factories import StudentFactory, TeacherFactory
 
 
@@ -17,11 +18,18 @@ class SubjectFactory(factory.django.DjangoModelFactory):
 class EnrollmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrollment
+        skip_postgeneration_save = True
 
     student = factory.SubFactory(StudentFactory)
     subject = factory.SubFactory(SubjectFactory)
     teacher = factory.SubFactory(TeacherFactory)
     is_active = True
+
+    @factory.post_generation
+    def rooms(enrollment, create, extracted, **kwargs):
+        """As every write of an enrollment does: chat makes the student's rooms after the commit."""
+        if create:
+            enrollment_written_on_commit(enrollment)
 
 
 class MaterialFactory(factory.django.DjangoModelFactory):
