@@ -14,7 +14,7 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from chat import presence, revocation, selectors, services
+from chat import layer, presence, revocation, selectors, services
 from chat.broadcast import TYPING_TYPE, deliver_to_room, deliver_to_users, event_text, room_group, user_group
 from chat.errors import ChatErrorCode
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH
@@ -25,6 +25,11 @@ from config.exceptions import ApiError, ErrorCode
 from config.parsing import BIGINT_MAX
 
 logger = logging.getLogger("thebot.chat")
+
+# After a Redis outage, in every process that serves sockets: leases back first (Redis may have lost them), then
+# every socket resyncs.
+layer.on_restored(presence.renew_now)
+layer.on_restored(revocation.resync_all)
 
 CLOSE_UNAUTHORIZED = 4401
 # A frame over the size cap. Not 1009: Daphne's WebSocket layer (autobahn) accepts from the application only
