@@ -200,3 +200,9 @@ PROFILE_RELATED_NAMES = {
     Role.TUTOR: "tutor_profile",
     Role.PARENT: "parent_profile",
 }
+
+
+def person_name(user: User) -> str:
+    """The name others see: the full name, or when the user has neither first nor last name, the part of their
+    email before the "@" (never the whole address)."""
+    return f"{user.first_name} {user.last_name}".strip() or user.email.partition("@")[0]

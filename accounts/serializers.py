@@ -3,15 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Role, User, validate_timezone
+from accounts.models import Role, User, person_name
 from accounts.profiles import profile_list_render
-from config.parsing import BoundedIntegerField, CharField, IdField, IdRelatedField, ModelSerializer
-
-
-def person_name(user: User) -> str:
-    """The name others see: the full name, or when the user has neither first nor last name, the part of their
-    email before the "@" (never the whole address)."""
-    return f"{user.first_name} {user.last_name}".strip() or user.email.partition("@")[0]
+from config.parsing import CharField, ModelSerializer
 
 
 class PersonSerializer(serializers.Serializer):
@@ -126,79 +120,3 @@ class LoginResponseSerializer(serializers.Serializer):
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = CharField(max_length=128, trim_whitespace=False)
     new_password = CharField(max_length=128, trim_whitespace=False)
-
-
-class ProfileInputSerializer(serializers.Serializer):
-    """Every profile field that exists; the service decides which ones the caller may set."""
-
-    grade = BoundedIntegerField(min_value=1, max_value=12, allow_null=True, required=False)
-    goal = CharField(max_length=2000, allow_blank=True, required=False)
-    bio = CharField(max_length=5000, allow_blank=True, required=False)
-    experience_years = BoundedIntegerField(min_value=0, max_value=80, required=False)
-    tutor = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
-    parent = IdRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
-
-
-class OwnProfileInputSerializer(ProfileInputSerializer):
-    """One's own profile: the links (tutor, parent) are never one's own to set, and the service refuses them; they are
-    parsed as ids but not looked up, so an existing and a missing user get the same answer (no probing of ids)."""
-
-    tutor = IdField(allow_null=True, required=False)
-    parent = IdField(allow_null=True, required=False)
-
-
-class _RejectReadOnlyMixin:
-    """Refuse, rather than silently ignore, an attempt to write a field that cannot be changed here."""
-
-    read_only_inputs: tuple[str, ...] = ()
-
-    def validate(self, attrs):
-        forbidden = [name for name in self.read_only_inputs if name in self.initial_data]
-        if forbidden:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in forbidden})
-        return attrs
-
-
-class MeUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
-    read_only_inputs = ("id", "email", "role", "is_staff", "is_superuser", "is_active", "telegram_chat_id")
-
-    first_name = CharField(max_length=150, allow_blank=True, required=False)
-    last_name = CharField(max_length=150, allow_blank=True, required=False)
-    timezone = CharField(max_length=64, required=False, validators=[validate_timezone])
-    phone = CharField(max_length=32, allow_blank=True, required=False)
-    profile = OwnProfileInputSerializer(required=False)
-
-
-class AdminUserCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = CharField(max_length=128, required=False, trim_whitespace=False)
-    first_name = CharField(max_length=150, allow_blank=True, default="")
-    last_name = CharField(max_length=150, allow_blank=True, default="")
-    role = serializers.ChoiceField(choices=Role.choices)
-    timezone = CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    phone = CharField(max_length=32, allow_blank=True, default="")
-    profile = ProfileInputSerializer(required=False)
-
-
-class AdminUserUpdateSerializer(_RejectReadOnlyMixin, serializers.Serializer):
-    read_only_inputs = ("id", "role", "is_staff", "is_superuser", "password", "telegram_chat_id")
-
-    email = serializers.EmailField(max_length=254, required=False)
-    first_name = CharField(max_length=150, allow_blank=True, required=False)
-    last_name = CharField(max_length=150, allow_blank=True, required=False)
-    timezone = CharField(max_length=64, required=False, validators=[validate_timezone])
-    phone = CharField(max_length=32, allow_blank=True, required=False)
-    is_active = serializers.BooleanField(required=False)
-    profile = ProfileInputSerializer(required=False)
-
-
-class AdminUserCreatedSerializer(UserSerializer):
-    temporary_password = CharField(read_only=True, allow_null=True)
-
-    class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "temporary_password"]
-        read_only_fields = fields
-
-
-class TemporaryPasswordSerializer(serializers.Serializer):
-    temporary_password = CharField()

@@ -23,7 +23,7 @@ from assignments.models import (
     SubmissionStatus,
 )
 from assignments.selectors import received_by, recipient_ids
-from assignments.signals import assignment_published
+from chat.notices import assignment_published_notice
 from config.exceptions import NotFound
 from core.updating import model_update
 from enrollments.models import Enrollment, Subject
@@ -162,8 +162,8 @@ def assignment_update(*, assignment: Assignment, by: User, data: dict) -> Assign
 
 
 def assignment_publish(*, assignment: Assignment, by: User) -> Assignment:
-    """draft → published (or closed → published: re-opened). Publishing a draft notifies its students through
-    `signals.assignment_published`, after commit."""
+    """draft → published (or closed → published: re-opened). Publishing a draft posts a notice to its students
+    in their subject rooms (`chat.notices.assignment_published_notice`), after commit."""
     return _set_status(assignment=assignment, by=by, status=AssignmentStatus.PUBLISHED)
 
 
@@ -196,22 +196,21 @@ def _change_status(assignment: Assignment, status: str) -> None:
     assignment.save(update_fields=["status", "published_at", "updated_at"])
     if first_publication:
         student_ids = recipient_ids(assignment)
-        transaction.on_commit(
-            lambda: _notify_published(assignment, student_ids),
-            robust=True,
-        )
+        transaction.on_commit(lambda: _notify_published(assignment, student_ids))
 
 
 def _notify_published(assignment: Assignment, student_ids: list[int]) -> None:
-    for receiver, result in assignment_published.send_robust(
-        sender=Assignment, assignment=assignment, student_ids=student_ids
-    ):
-        if isinstance(result, Exception):
-            logger.error(
-                "assignment_published receiver failed",
-                exc_info=result,
-                extra={"fields": {"assignment": assignment.pk, "receiver": getattr(receiver, "__name__", "?")}},
-            )
+    """After the commit of a first publication. A failure is logged; the publication stands."""
+    try:
+        assignment_published_notice(
+            teacher_id=assignment.teacher_id,
+            subject_id=assignment.subject_id,
+            student_ids=student_ids,
+            title=assignment.title,
+            due_at=assignment.due_at,
+        )
+    except Exception:
+        logger.exception("assignment published notice failed", extra={"fields": {"assignment": assignment.pk}})
 
 
 def assignment_delete(*, assignment: Assignment, by: User) -> None:

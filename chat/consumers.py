@@ -1,7 +1,7 @@
 """The chat WebSocket: one socket per client carries all of the user's rooms.
 
 Transport only: authenticate with a single-use ticket, parse frames, call the same services as the REST views,
-forward events. Each socket joins its user's group and the group of each of the user's rooms (events.py says
+forward events. Each socket joins its user's group and the group of each of the user's rooms (broadcast.py says
 why); events arrive as ready JSON text and go out as they are.
 """
 
@@ -14,16 +14,22 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from chat import presence, selectors, services, sessions
+from chat import layer, presence, revocation, selectors, services
+from chat.broadcast import TYPING_TYPE, deliver_to_room, deliver_to_users, event_text, room_group, user_group
 from chat.errors import ChatErrorCode
-from chat.events import TYPING_TYPE, ack_text, deliver_to_room, deliver_to_users, event_text, room_group, user_group
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH
+from chat.services.payloads import ack_text
 from chat.throttling import send_allowed, typing_allowed
 from chat.tickets import ticket_consume
 from config.exceptions import ApiError, ErrorCode
 from config.parsing import BIGINT_MAX
 
 logger = logging.getLogger("thebot.chat")
+
+# After a Redis outage, in every process that serves sockets: leases back first (Redis may have lost them), then
+# every socket resyncs.
+layer.on_restored(presence.renew_now)
+layer.on_restored(revocation.resync_all)
 
 CLOSE_UNAUTHORIZED = 4401
 # A frame over the size cap. Not 1009: Daphne's WebSocket layer (autobahn) accepts from the application only
@@ -118,7 +124,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user, self.socket_id, came_online, co_members, online, room_ids, token_digest = opened
         self.user_id = self.user.pk
         self.room_ids = set(room_ids)
-        sessions.register(self, self.user_id, token_digest)
+        revocation.register(self, self.user_id, token_digest)
         presence.keep_alive()
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await asyncio.gather(*(self.channel_layer.group_add(room_group(pk), self.channel_name) for pk in room_ids))
@@ -133,7 +139,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if issued is None:
             return None
         user_id, token_digest = issued
-        user = sessions.session_user(user_id, token_digest)  # None also when the session was revoked meanwhile
+        user = revocation.session_user(user_id, token_digest)  # None also when the session was revoked meanwhile
         if user is None:
             return None
         socket_id = presence.new_socket_id()
@@ -158,7 +164,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self._cleaned_up = True
         try:
-            sessions.unregister(self)
+            revocation.unregister(self)
             groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]
             results = await asyncio.gather(
                 *(self.channel_layer.group_discard(group, self.channel_name) for group in groups),
@@ -290,7 +296,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Whether to relay: only writers type; one `typing` per user and room in each interval, counted over
         all of the user's sockets in every process (more are dropped silently: typing is a hint)."""
         if selectors.membership(self.user_id, room_id) is not False:  # None: not a member; True: read-only
-            raise FrameError(ChatErrorCode.ROOM_NOT_FOUND, "Room not found.")
+            raise FrameError(ChatErrorCode.NOT_FOUND, "Room not found.")
         return typing_allowed(self.user_id, room_id)
 
     async def _on_read(self, frame: dict) -> None:

@@ -1,10 +1,10 @@
 from enum import StrEnum
 
-from config.exceptions import ApiError
+from config.exceptions import ApiError, ErrorCode
 
 
 class ChatErrorCode(StrEnum):
-    ROOM_NOT_FOUND = "room_not_found"
+    NOT_FOUND = ErrorCode.NOT_FOUND.value  # a room that is missing or not yours, as everywhere
     MESSAGE_NOT_FOUND = "message_not_found"
     USER_NOT_FOUND = "user_not_found"
     NOT_AUTHOR = "not_author"

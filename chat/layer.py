@@ -6,7 +6,8 @@ the subscriptions were down (the outage, and the moment between Redis coming bac
 arrives, and no socket learns that it missed anything. This layer is the same layer with one addition: when the
 receive loop of a process fails, and later reconnects, it waits until Redis has confirmed the resubscription (a
 PING over the subscribing connection answered after the SUBSCRIBE commands it follows), then calls the
-listeners registered with `on_restored` (chat/resync.py sends every socket of the process a `resync` frame).
+listeners registered with `on_restored` (by chat/consumers.py: chat/revocation.py `resync_all` sends every socket of
+the process a `resync` frame).
 Anything published after that confirmation is delivered; anything before it is in the database, and the
 client's `?after=` fetch (docs/websocket.md "Reconnect and resync") finds it.
 """

@@ -27,6 +27,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from chat import selectors
+from chat.broadcast import deliver_to_users, event_text
+
 logger = logging.getLogger("thebot.chat")
 
 SWEEP_BATCH = 500  # users whose leases expired, claimed per sweep at most
@@ -317,8 +320,6 @@ async def _renew_while_held() -> None:
 
 async def renew_now() -> None:
     """Renew this process's leases, then announce offline the users whose last lease expired (a dead process's)."""
-    from chat.events import deliver_to_users, event_text
-
     try:
         offline = await database_sync_to_async(_renew_and_sweep)()
     except Exception:
@@ -330,7 +331,5 @@ async def renew_now() -> None:
 
 
 def _renew_and_sweep() -> list[tuple[int, list[int]]]:
-    from chat import selectors
-
     refresh()
     return [(user_id, selectors.co_member_ids(user_id)) for user_id in sweep()]

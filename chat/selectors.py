@@ -40,15 +40,19 @@ def rooms_for(user: User) -> QuerySet[ChatRoom]:
     )
 
 
-def _room_not_found() -> ChatError:
-    return ChatError("Room not found.", ChatErrorCode.ROOM_NOT_FOUND, status=404)
+def room_not_found() -> ChatError:
+    """The one answer for a room that is missing or not the caller's: 404 `not_found`."""
+    return ChatError("Room not found.", ChatErrorCode.NOT_FOUND, status=404)
 
 
-def access_room(user: User, room_id: int) -> ChatRoom:
-    """The room if the user takes part in it, else 404 (missing and foreign alike)."""
-    room = ChatRoom.objects.filter(pk=room_id, participants__user_id=user.pk).first()
+def access_room(user: User, room_id: int, *, for_update: bool = False) -> ChatRoom:
+    """The room if the user takes part in it, else 404 (missing and foreign alike); `for_update` locks its row."""
+    rooms = ChatRoom.objects.filter(pk=room_id, participants__user_id=user.pk)
+    if for_update:
+        rooms = rooms.select_for_update(of=("self",))
+    room = rooms.first()
     if room is None:
-        raise _room_not_found()
+        raise room_not_found()
     return room
 
 
@@ -56,7 +60,7 @@ def room_for(user: User, room_id: int) -> ChatRoom:
     """One of the user's rooms as the rooms list shows it, else 404."""
     room = rooms_for(user).filter(pk=room_id).first()
     if room is None:
-        raise _room_not_found()
+        raise room_not_found()
     return room
 
 

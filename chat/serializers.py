@@ -1,23 +1,23 @@
 """Serializers of the chat, one per use. Read serializers expect the querysets of chat.selectors."""
 
-from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
 from chat.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
+from chat.services.payloads import message_payload
 from config.parsing import BIGINT_MAX, BoundedIntegerField, CharField, IdField, ModelSerializer
 from enrollments.serializers import SubjectBriefSerializer
 
 
 class MessageSerializer(ModelSerializer):
-    """A message as the API and the live events show it (`sender` null for a system message). Expects the
-    sender loaded with the message (`select_related("sender")`, or the user who just sent it)."""
+    """A message as the API and the live events show it (`sender` null for a system message). The fields are
+    declared for the schema; the payload is built by the one marshaller, `chat.services.payloads.message_payload`,
+    which the live events use too."""
 
     sender = PersonSerializer(read_only=True, allow_null=True)
     deleted = serializers.BooleanField(source="is_deleted", read_only=True)
-    attachment_url = serializers.SerializerMethodField()
+    attachment_url = CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Message
@@ -36,11 +36,8 @@ class MessageSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(CharField(allow_null=True))
-    def get_attachment_url(self, message: Message) -> str | None:
-        if not message.attachment:
-            return None
-        return reverse("chat:message-attachment", kwargs={"pk": message.pk})
+    def to_representation(self, message: Message) -> dict:
+        return message_payload(message)
 
 
 class ParticipantSerializer(ModelSerializer):

@@ -3,7 +3,7 @@
 A ticket is a random string kept in the cache (shared by every process when Redis is configured) for
 `TICKET_TTL_SECONDS`. Consuming it deletes the key; only the caller whose delete succeeded gets the user, so
 a ticket opens at most one socket even when two processes race for it. The ticket also names the session (the
-knox token's digest) it was issued for, so that the socket closes when that session is revoked (chat/sessions.py).
+knox token's digest) it was issued for, so that the socket closes when that session is revoked (chat/revocation.py).
 """
 
 import hashlib

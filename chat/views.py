@@ -6,6 +6,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.permissions import HasRole
 from chat import selectors, services
 from chat.errors import ChatError, ChatErrorCode
 from chat.models import ChatRoom, Message, RoomKind
@@ -27,6 +29,9 @@ from config.parsing import given_query
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle, UserRateThrottle
 from files.downloads import file_response
+
+# The role gate of group rooms (a direct room is open to everyone, so it is checked for `kind: group` only).
+GroupCreators = HasRole(Role.TEACHER, Role.TUTOR, Role.ADMIN)
 
 
 class RoomListView(generics.ListAPIView):
@@ -50,6 +55,10 @@ class RoomListView(generics.ListAPIView):
     def post(self, request):
         data = RoomCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["kind"] == RoomKind.GROUP and not GroupCreators().has_permission(request, self):
+            raise ChatError(
+                "Only teachers, tutors and admins create group rooms.", ChatErrorCode.GROUP_NOT_ALLOWED, status=403
+            )
         if data.validated_data["kind"] == RoomKind.DIRECT:
             room, created = services.room_direct_open(user=request.user, other_user_id=data.validated_data["user"])
         else:
@@ -63,7 +72,7 @@ class RoomListView(generics.ListAPIView):
 
 class RoomDetailView(APIView):
     @extend_schema(responses=RoomSerializer)
-    @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})
+    @api_errors({404: [ChatErrorCode.NOT_FOUND]})
     def get(self, request, pk: int):
         return Response(RoomSerializer(selectors.room_for(request.user, pk)).data)
 
@@ -82,7 +91,7 @@ class RoomMessagesView(APIView):
         return throttles
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
-    @api_errors({404: [ChatErrorCode.ROOM_NOT_FOUND]})
+    @api_errors({404: [ChatErrorCode.NOT_FOUND]})
     def get(self, request, pk: int):
         query = HistoryQuerySerializer(data=given_query(request))
         query.is_valid(raise_exception=True)
@@ -100,7 +109,7 @@ class RoomMessagesView(APIView):
         {
             400: [ChatErrorCode.TEXT_REQUIRED, ChatErrorCode.TEXT_TOO_LONG, ChatErrorCode.MESSAGE_NOT_FOUND],
             403: [ChatErrorCode.ROOM_READ_ONLY],
-            404: [ChatErrorCode.ROOM_NOT_FOUND],
+            404: [ChatErrorCode.NOT_FOUND],
             409: [ChatErrorCode.CLIENT_ID_REUSED],
         }
     )
@@ -161,7 +170,7 @@ class RoomReadView(APIView):
     """Moves the caller's read marker forward (never back)."""
 
     @extend_schema(request=ReadMarkerSerializer, responses=ReadMarkerResultSerializer)
-    @api_errors({400: [ChatErrorCode.MESSAGE_NOT_FOUND], 404: [ChatErrorCode.ROOM_NOT_FOUND]})
+    @api_errors({400: [ChatErrorCode.MESSAGE_NOT_FOUND], 404: [ChatErrorCode.NOT_FOUND]})
     def post(self, request, pk: int):
         data = ReadMarkerSerializer(data=request.data)
         data.is_valid(raise_exception=True)

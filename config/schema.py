@@ -95,7 +95,6 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "has_submissions": "Students have handed in work for this assignment; close it instead.",
     "not_allowed": "Only the object's owner (or an administrator) may do this.",
     # chat
-    "room_not_found": "No such room, or the caller does not take part in it.",
     "message_not_found": "No such message (in this room).",
     "user_not_found": "No such user, or not one the caller may see.",
     "not_author": "Only the author changes a message.",

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "scheduling",
     "assignments",
     "chat",
+    "people",
     "invoices",
     "demo",
 ]

@@ -29,6 +29,7 @@ urlpatterns = [
         name="redoc",
     ),
     path("api/", include("accounts.urls")),
+    path("api/", include("people.urls")),
     path("api/materials/", include("materials.urls")),
     path("api/scheduling/", include("scheduling.urls")),
     path("api/assignments/", include("assignments.urls")),

@@ -5,6 +5,7 @@ from accounts.admin import RoleUsersMixin, UnlabelledRawIdMixin, role_filter
 from accounts.models import Role
 from enrollments.models import Enrollment, Subject
 from materials.models import Material, MaterialProgress, MaterialRecipient
+from materials.services import enrollment_written_on_commit
 
 
 @admin.register(Subject)
@@ -35,6 +36,10 @@ class EnrollmentAdmin(RoleUsersMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("student", "subject", "teacher")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        enrollment_written_on_commit(obj)  # the student's chat rooms follow, as after the API's writes
 
 
 class MaterialRecipientInline(UnlabelledRawIdMixin, RoleUsersMixin, admin.TabularInline):

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from chat.services import rooms_sync_for_student
 from config.exceptions import Conflict, ErrorCode
 from core.updating import model_update
 from enrollments.models import Enrollment, Subject
@@ -98,13 +99,22 @@ def enrollment_create(
         raise _duplicate_enrollment(existing.pk)
     try:
         with transaction.atomic():
-            return Enrollment.objects.create(
+            enrollment = Enrollment.objects.create(
                 student=student, subject=subject, teacher=teacher, started_at=started_at or timezone.localdate()
             )
     except IntegrityError as exc:
         # A concurrent request enrolled the same student in the same subject first.
         existing = Enrollment.objects.filter(student=student, subject=subject, is_active=True).first()
         raise _duplicate_enrollment(existing.pk if existing else None) from exc
+    enrollment_written_on_commit(enrollment)
+    return enrollment
+
+
+def enrollment_written_on_commit(enrollment: Enrollment) -> None:
+    """After the commit of any write of an enrollment (these services, the Django admin), chat makes the
+    student's rooms follow (`chat.services.rooms_sync_for_student`: a subject room per active enrollment)."""
+    student_id = enrollment.student_id
+    transaction.on_commit(lambda: rooms_sync_for_student(student_id))
 
 
 def _duplicate_enrollment(existing_pk: int | None) -> Conflict:
@@ -130,6 +140,7 @@ def enrollment_deactivate(*, enrollment: Enrollment, ended_at: datetime.date | N
     enrollment.is_active = False
     enrollment.ended_at = ended_at
     enrollment.save(update_fields=["is_active", "ended_at"])
+    enrollment_written_on_commit(enrollment)
     return enrollment
 
 

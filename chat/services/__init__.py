@@ -1,7 +1,8 @@
-"""Writes of the chat: rooms (`rooms.py`) and messages (`messages.py`). Other apps use
-`system_message_post`, `rooms_sync_for_student` and `family_links_changed` (accounts, after a link change)."""
+"""Writes of the chat: rooms (`rooms.py`) and messages (`messages.py`); the message payload (`payloads.py`).
+Other apps call, explicitly after their commit: `rooms_sync_for_student` (materials, after an enrollment write),
+`family_links_changed` (people, after a student's tutor or parent changed) and the notices of `chat.notices`
+(assignments, after a publication)."""
 
-from chat.services.family import family_links_changed
 from chat.services.messages import (
     message_delete,
     message_edit,
@@ -10,7 +11,7 @@ from chat.services.messages import (
     system_message_post,
     system_message_post_to_subject_rooms,
 )
-from chat.services.rooms import room_direct_open, room_group_create, rooms_sync_for_student
+from chat.services.rooms import family_links_changed, room_direct_open, room_group_create, rooms_sync_for_student
 
 __all__ = [
     "family_links_changed",

@@ -2,7 +2,7 @@
 
 A student's direct room with their tutor, and their parent's with that tutor, are made by `rooms_sync_for_student`.
 Access to a room is membership alone (`chat.selectors`), so a link change is applied to the members, in the same
-transaction as the sync, and open sockets are told after commit (`chat.membership`, events.py):
+transaction as the sync, and open sockets are told after commit (`chat.membership`, broadcast.py):
 
 - **A new tutor takes the room over** (the old tutor's row goes, the new tutor's comes, the key follows the pair):
   the history is the family's conversation about the student, which the next tutor needs (what was agreed,
@@ -17,9 +17,9 @@ transaction as the sync, and open sockets are told after commit (`chat.membershi
 A direct room is a family room when its two members are a student and a tutor, a parent and a tutor, or a student
 and a parent; it is stale when the two are no longer linked (the student's tutor or parent, or the tutor of a
 child of the parent). Since a student sees no tutor but their own, a student's direct room with another tutor was
-made while that tutor was theirs. Entry points: the accounts service calls `family_links_changed` after the commit
-that changed a link, naming the former tutor and parent; every other save of a student profile (the Django admin)
-reaches `rooms_sync_for_student` through the existing receiver, which finds former tutors in the student's rooms.
+made while that tutor was theirs. Entry point: `family_links_changed` (in rooms.py, beside the sync it runs), called
+after the commit of every write of a student's links (the people services and the Django admin's student profile
+pages), naming the former tutor and parent.
 """
 
 from collections.abc import Iterable
@@ -28,19 +28,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import Role, StudentProfile
-from chat.events import membership_on_commit
+from chat.broadcast import membership_on_commit
 from chat.locks import rooms_for_update
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.selectors import direct_room_key
 
 FAMILY_ROLES = {Role.STUDENT, Role.TUTOR, Role.PARENT}
-
-
-def family_links_changed(*, student_id: int, former_ids: Iterable[int] = ()) -> None:
-    """Called by accounts after the commit that changed a student's tutor or parent, with the former ones."""
-    from chat.services.rooms import rooms_sync_for_student
-
-    rooms_sync_for_student(student_id, former_ids=[pk for pk in former_ids if pk is not None])
 
 
 def family_rooms_follow_links(

@@ -1,24 +1,21 @@
 """Messages: send (idempotent by sender and client id), edit, delete, read markers, system messages.
 
-Each write commits first; its event leaves after commit, to every member of the room (events.py)."""
+Each write commits first; its event leaves after commit, to every member of the room (`chat.broadcast`)."""
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from chat.broadcast import event_text, room_event_on_commit
 from chat.errors import ChatError, ChatErrorCode
-from chat.events import event_text, message_event_text, room_event_on_commit
 from chat.locks import membership_locking_room, rooms_for_update
 from chat.models import MESSAGE_MAX_LENGTH, ChatRoom, Message, Participant, RoomKind
-from chat.selectors import membership, subject_room_key
+from chat.selectors import membership, room_not_found, subject_room_key
+from chat.services.payloads import message_event_text
 from chat.throttling import attachment_bytes_give_back, attachment_bytes_take
 from files.checks import check_upload
 from files.storage import delete_file_on_commit
-
-
-def _room_not_found() -> ChatError:
-    return ChatError("Room not found.", ChatErrorCode.ROOM_NOT_FOUND, status=404)
 
 
 def _text_check(text: str, *, required: bool) -> str:
@@ -85,7 +82,7 @@ def _message_store(sender, room_id, text, client_id, reply_to_id, attachment) ->
         with transaction.atomic():
             read_only = membership_locking_room(room_id, sender.pk)
             if read_only is None:
-                raise _room_not_found()
+                raise room_not_found()
             if read_only:
                 raise ChatError("You may read this room but not write in it.", ChatErrorCode.ROOM_READ_ONLY, status=403)
             if reply_to_id is not None and not Message.objects.filter(pk=reply_to_id, room_id=room_id).exists():
@@ -118,7 +115,7 @@ def system_message_post(*, room: ChatRoom, text: str) -> Message:
     """A message without a sender (e.g. "assignment published"), stored and broadcast like any other."""
     messages = _system_messages_post(ChatRoom.objects.filter(pk=room.pk), text)
     if not messages:
-        raise _room_not_found()
+        raise room_not_found()
     return messages[0]
 
 
@@ -202,7 +199,7 @@ def read_marker_move(*, user: User, room_id: int, message_id: int) -> int:
     """Move the user's read marker in the room forward to `message_id` (never back); returns the marker.
     Members get a `read` event when it moved."""
     if membership(user.pk, room_id) is None:
-        raise _room_not_found()
+        raise room_not_found()
     if not Message.objects.filter(pk=message_id, room_id=room_id).exists():
         raise ChatError(
             "Message not found in this room.", ChatErrorCode.MESSAGE_NOT_FOUND, fields={"message_id": ["Not found."]}

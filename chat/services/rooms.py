@@ -5,15 +5,14 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role, StudentProfile, User
+from chat.broadcast import membership_on_commit
 from chat.errors import ChatError, ChatErrorCode
-from chat.events import membership_on_commit
 from chat.models import ChatRoom, Participant, RoomKind
 from chat.selectors import direct_room_key, subject_room_key
 from chat.services.family import family_rooms_follow_links
 from enrollments.models import Enrollment
 from enrollments.visibility import users_visible_to
 
-GROUP_CREATOR_ROLES = {Role.TEACHER, Role.TUTOR, Role.ADMIN}
 GROUP_MAX_USERS = 200
 
 
@@ -55,11 +54,8 @@ def room_direct_open(*, user: User, other_user_id: int) -> tuple[ChatRoom, bool]
 
 
 def room_group_create(*, user: User, name: str, user_ids: list[int]) -> ChatRoom:
-    """A named room of the creator and people they may see (teachers, tutors and admins create them)."""
-    if user.role not in GROUP_CREATOR_ROLES and not user.is_admin:
-        raise ChatError(
-            "Only teachers, tutors and admins create group rooms.", ChatErrorCode.GROUP_NOT_ALLOWED, status=403
-        )
+    """A named room of the creator and people they may see. Who may create one (teachers, tutors and admins) is
+    the view's role gate (`chat.views.GroupCreators`)."""
     wanted = set(user_ids) - {user.pk}
     if len(wanted) > GROUP_MAX_USERS:
         raise ChatError("Too many users.", fields={"users": [f"At most {GROUP_MAX_USERS}."]})
@@ -113,6 +109,12 @@ def rooms_sync_for_student(student: User | int, *, former_ids: Iterable[int] = (
             room, created = _room_get_or_create(key=direct_room_key(first, second), defaults={"kind": RoomKind.DIRECT})
             if created:
                 _participants_ensure(room, [first, second])
+
+
+def family_links_changed(*, student_id: int, former_ids: Iterable[int] = ()) -> None:
+    """Called after the commit that changed a student's tutor or parent (people's services, the Django admin),
+    with the former ones: the family's rooms follow the new links (`family.py`)."""
+    rooms_sync_for_student(student_id, former_ids=[pk for pk in former_ids if pk is not None])
 
 
 def _subject_room_readers_set(room: ChatRoom, *, tutor_id: int | None) -> None:

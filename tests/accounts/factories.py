@@ -3,6 +3,7 @@
 import factory
 
 from accounts.models import Role, User
+from people.services import student_links, student_links_changed_on_commit
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
@@ -43,10 +44,15 @@ class AdminFactory(UserFactory):
 
 
 def link_student(student: User, *, tutor: User | None = None, parent: User | None = None) -> User:
+    """Set a student's links as every write of them does: saved, then chat told after the commit
+    (`people.services.student_links_changed_on_commit`; told even when `student` was loaded before a change made
+    elsewhere, so that the rooms follow what is stored)."""
     profile = student.student_profile
+    before = student_links(profile)
     if tutor is not None:
         profile.tutor = tutor
     if parent is not None:
         profile.parent = parent
     profile.save()
+    student_links_changed_on_commit(student.pk, links_before=before)
     return student

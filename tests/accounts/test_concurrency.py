@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from accounts import services
 from accounts.errors import AccountError
 from accounts.models import User
+from people import services
 
 
 @pytest.mark.postgres

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.test import Client
 from knox.models import AuthToken
 
-from accounts.admin import INLINES
 from accounts.models import Role, User
 from enrollments.models import Enrollment
 from invoices.models import InvoiceStatusHistory
 from materials.models import MaterialProgress
 from notifications.models import TelegramLinkCode
+from people.admin import INLINES
 from scheduling.models import CalendarFeed
 from tests.accounts.factories import (
     AdminFactory,

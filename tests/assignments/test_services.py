@@ -4,13 +4,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from assignments import services
 from assignments.errors import AssignmentErrorCode
 from assignments.models import AssignmentStatus, GradeAction, SubmissionStatus
-from assignments.signals import assignment_published
+from chat.models import Message
 from config.exceptions import ApiError, NotFound
+from enrollments.models import Enrollment
 from tests.accounts.factories import AdminFactory, StudentFactory, TeacherFactory
 from tests.assignments.factories import AssignmentFactory, class_of, grade, hand_in
 from tests.files.samples import pdf
@@ -83,29 +85,37 @@ def test_another_teacher_cannot_change_or_publish():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publication_signal_fires_once_after_commit_with_the_recipients():
-    teacher, subject, students = class_of(3)
-    # A former student is not notified, nor a student of another teacher.
-    EnrollmentFactory(student=StudentFactory(), teacher=teacher, subject=subject, is_active=False)
-    EnrollmentFactory(student=StudentFactory(), teacher=TeacherFactory(), subject=subject)
-    received = []
+def notices() -> dict[int, list[str]]:
+    """Per student: the texts of the system messages in their subject rooms."""
+    found: dict[int, list[str]] = {}
+    for student_id, text in Message.objects.filter(sender=None).values_list("room__student_id", "text"):
+        found.setdefault(student_id, []).append(text)
+    return found
 
-    def receiver(sender, assignment, student_ids, **kwargs):
-        received.append((assignment.pk, student_ids))
 
-    assignment_published.connect(receiver)
-    try:
+def test_publishing_a_draft_posts_a_notice_to_the_recipients_once(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the enrollments' rooms
+        teacher, subject, students = class_of(3)
+        former = StudentFactory()
+        EnrollmentFactory(student=former, teacher=teacher, subject=subject)
+        other = StudentFactory()
+        EnrollmentFactory(student=other, teacher=TeacherFactory(), subject=subject)
+    Enrollment.objects.filter(student=former).update(is_active=False)  # a former student is not notified
+    with django_capture_on_commit_callbacks(execute=True):
         assignment = services.assignment_create(
             teacher=teacher, subject=subject, title="t", due_at=timezone.now(), max_score=Decimal(10)
         )
-        assert received == []
+    assert notices() == {}
+    with django_capture_on_commit_callbacks(execute=True):
         services.assignment_publish(assignment=assignment, by=teacher)
-        assert received == [(assignment.pk, sorted(s.pk for s in students))]
+    assert sorted(notices()) == sorted(s.pk for s in students)
+    with django_capture_on_commit_callbacks(execute=True):
         services.assignment_close(assignment=assignment, by=teacher)
         services.assignment_publish(assignment=assignment, by=teacher)  # re-opening notifies nobody again
-        assert len(received) == 1
+    assert all(len(texts) == 1 for texts in notices().values())
 
-        explicit = services.assignment_create(
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_create(
             teacher=teacher,
             subject=subject,
             title="t2",
@@ -114,41 +124,32 @@ def test_publication_signal_fires_once_after_commit_with_the_recipients():
             students=[students[2], students[0]],
             publish=True,
         )
-        assert received[1] == (explicit.pk, sorted([students[0].pk, students[2].pk]))
-    finally:
-        assignment_published.disconnect(receiver)
+    assert {pk: len(texts) for pk, texts in notices().items()} == {
+        students[0].pk: 2,
+        students[1].pk: 1,
+        students[2].pk: 2,
+    }
 
 
-def test_publication_signal_waits_for_the_commit(django_capture_on_commit_callbacks):
-    from django.db import transaction
+def test_the_publication_notice_waits_for_the_commit(django_capture_on_commit_callbacks):
 
-    teacher, subject, _ = class_of(1)
-    received = []
+    with django_capture_on_commit_callbacks(execute=True):
+        teacher, subject, _ = class_of(1)
+    rolled_back = AssignmentFactory(teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.assignment_publish(assignment=rolled_back, by=teacher)
+        raise RuntimeError
+    assert notices() == {}
 
-    def receiver(sender, assignment, student_ids, **kwargs):
-        received.append(assignment.pk)
-
-    assignment_published.connect(receiver)
-    try:
-        rolled_back = AssignmentFactory(
-            teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None
-        )
-        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-            services.assignment_publish(assignment=rolled_back, by=teacher)
-            raise RuntimeError
-        assert received == []
-
-        committed = AssignmentFactory(
-            teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None
-        )
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.assignment_publish(assignment=committed, by=teacher)
-        assert received == []  # not sent inside the transaction
-        for callback in callbacks:
-            callback()
-        assert received == [committed.pk]
-    finally:
-        assignment_published.disconnect(receiver)
+    committed = AssignmentFactory(teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.assignment_publish(assignment=committed, by=teacher)
+    assert notices() == {}  # not posted inside the transaction
+    for callback in callbacks:
+        callback()
+    assert [text for texts in notices().values() for text in texts] == [
+        f"New assignment: {committed.title}, due {committed.due_at:%Y-%m-%d %H:%M} UTC."
+    ]
 
 
 def test_max_score_is_fixed_once_something_is_graded():
@@ -336,22 +337,21 @@ def test_another_teacher_cannot_grade_or_return():
     assert not submission.grade_history.exists()
 
 
-def test_a_failing_notification_receiver_does_not_undo_or_break_the_publication(
-    django_capture_on_commit_callbacks, caplog
-):
-    teacher, subject, _ = class_of(1)
+def test_a_failing_notice_does_not_undo_or_break_the_publication(django_capture_on_commit_callbacks, caplog):
+    with django_capture_on_commit_callbacks(execute=True):
+        teacher, subject, _ = class_of(1)
     assignment = AssignmentFactory(teacher=teacher, subject=subject, status=AssignmentStatus.DRAFT, published_at=None)
 
-    def broken_receiver(sender, **kwargs):
-        raise RuntimeError("chat is down")
+    def chat_is_down(execute, sql, params, many, context):
+        if '"chat_' in sql:
+            raise DatabaseError("chat is down")
+        return execute(sql, params, many, context)
 
-    assignment_published.connect(broken_receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            services.assignment_publish(assignment=assignment, by=teacher)
-    finally:
-        assignment_published.disconnect(broken_receiver)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.assignment_publish(assignment=assignment, by=teacher)
     assert len(callbacks) == 1
+    with connection.execute_wrapper(chat_is_down), transaction.atomic():
+        callbacks[0]()  # the notice fails on the database; the callback logs it and returns
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.PUBLISHED
-    assert "assignment_published receiver failed" in caplog.text
+    assert "assignment published notice failed" in caplog.text

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from chat.events import room_group
+from chat.broadcast import room_group
 from chat.tickets import ticket_issue
 
 HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]

@@ -1,12 +1,23 @@
-"""Rooms made by themselves from enrollments and student links, and the interfaces other apps use."""
+"""Rooms made from enrollments and student links, through every write path that calls chat after its commit (the
+services, the Django admin), and the interfaces other apps use."""
 
 import pytest
+from django.test import Client
 
 from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.selectors import subject_room_for
 from chat.services import rooms_sync_for_student, system_message_post
-from tests.accounts.factories import ParentFactory, StudentFactory, TeacherFactory, TutorFactory, link_student
-from tests.materials.factories import EnrollmentFactory
+from materials.services import enrollment_create
+from people.services import user_update
+from tests.accounts.factories import (
+    AdminFactory,
+    ParentFactory,
+    StudentFactory,
+    TeacherFactory,
+    TutorFactory,
+    link_student,
+)
+from tests.materials.factories import EnrollmentFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,11 +26,16 @@ def members(room) -> dict[int, bool]:
     return dict(Participant.objects.filter(room=room).values_list("user_id", "read_only"))
 
 
-def test_enrollment_makes_a_subject_room_with_tutor_reading(django_capture_on_commit_callbacks):
+def test_an_enrollment_made_by_the_service_makes_a_subject_room_with_tutor_reading(
+    django_capture_on_commit_callbacks,
+):
     tutor = TutorFactory()
     student = link_student(StudentFactory(), tutor=tutor)
+    teacher, subject = TeacherFactory(), SubjectFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment = EnrollmentFactory(student=student)
+        enrollment = enrollment_create(
+            by=AdminFactory(), student_id=student.pk, subject_id=subject.pk, teacher_id=teacher.pk
+        )
     room = subject_room_for(student.pk, enrollment.teacher_id, enrollment.subject_id)
     assert room is not None
     assert room.kind == RoomKind.SUBJECT
@@ -27,10 +43,57 @@ def test_enrollment_makes_a_subject_room_with_tutor_reading(django_capture_on_co
     assert members(room) == {student.pk: False, enrollment.teacher_id: False, tutor.pk: True}
 
 
-def test_links_make_direct_rooms_student_tutor_and_parent_tutor(django_capture_on_commit_callbacks):
-    tutor, parent = TutorFactory(), ParentFactory()
+def test_an_enrollment_added_in_the_django_admin_makes_its_subject_room(django_capture_on_commit_callbacks):
+    student, teacher, subject = StudentFactory(), TeacherFactory(), SubjectFactory()
+    browser = Client()
+    browser.force_login(AdminFactory())
     with django_capture_on_commit_callbacks(execute=True):
-        student = link_student(StudentFactory(), tutor=tutor, parent=parent)
+        response = browser.post(
+            "/admin/materials/enrollment/add/",
+            {
+                "student": student.pk,
+                "subject": subject.pk,
+                "teacher": teacher.pk,
+                "is_active": "on",
+                "started_at": "2026-09-01",
+            },
+        )
+    assert response.status_code == 302, response.content[:2000]
+    room = subject_room_for(student.pk, teacher.pk, subject.pk)
+    assert members(room) == {student.pk: False, teacher.pk: False}
+
+
+def test_an_enrollment_ended_in_the_django_admin_keeps_its_room_and_a_new_one_gets_another(
+    django_capture_on_commit_callbacks,
+):
+    enrollment = EnrollmentFactory()
+    rooms_sync_for_student(enrollment.student)
+    browser = Client()
+    browser.force_login(AdminFactory())
+    other_teacher = TeacherFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            f"/admin/materials/enrollment/{enrollment.pk}/change/",
+            {
+                "student": enrollment.student_id,
+                "subject": enrollment.subject_id,
+                "teacher": other_teacher.pk,
+                "is_active": "on",
+                "started_at": "2026-09-01",
+            },
+        )
+    assert response.status_code == 302, response.content[:2000]
+    assert subject_room_for(enrollment.student_id, enrollment.teacher_id, enrollment.subject_id) is not None
+    room = subject_room_for(enrollment.student_id, other_teacher.pk, enrollment.subject_id)
+    assert members(room) == {enrollment.student_id: False, other_teacher.pk: False}
+
+
+def test_links_set_by_the_people_service_make_direct_rooms_student_tutor_and_parent_tutor(
+    django_capture_on_commit_callbacks,
+):
+    tutor, parent, student = TutorFactory(), ParentFactory(), StudentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(user=student, data={}, profile={"tutor": tutor, "parent": parent}, by_admin=True)
     pairs = sorted(tuple(sorted(members(room))) for room in ChatRoom.objects.filter(kind=RoomKind.DIRECT))
     assert pairs == sorted([tuple(sorted((student.pk, tutor.pk))), tuple(sorted((parent.pk, tutor.pk)))])
 

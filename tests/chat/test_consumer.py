@@ -261,12 +261,12 @@ async def test_bad_frames_get_errors_and_the_socket_stays_open(people):
         ),
         (
             json.dumps({"type": "message.send", "room": foreign_room.pk, "text": "x", "client_id": "b"}),
-            "room_not_found",
+            "not_found",
         ),
-        (json.dumps({"type": "message.send", "room": 987654, "text": "x", "client_id": "c"}), "room_not_found"),
+        (json.dumps({"type": "message.send", "room": 987654, "text": "x", "client_id": "c"}), "not_found"),
         (json.dumps({"type": "message.send", "room": room.pk, "text": "  ", "client_id": "d"}), "text_required"),
-        (json.dumps({"type": "typing", "room": foreign_room.pk}), "room_not_found"),
-        (json.dumps({"type": "read", "room": foreign_room.pk, "message_id": 1}), "room_not_found"),
+        (json.dumps({"type": "typing", "room": foreign_room.pk}), "not_found"),
+        (json.dumps({"type": "read", "room": foreign_room.pk, "message_id": 1}), "not_found"),
         (json.dumps({"type": "read", "room": room.pk}), "bad_frame"),
     ]
     for text, code in cases:
@@ -309,7 +309,7 @@ async def test_read_only_member_cannot_type_or_send(read_only_room):
     room, tutor = read_only_room
     socket = await open_socket(tutor)
     await socket.send_json_to({"type": "typing", "room": room.pk})
-    assert (await next_frame(socket))["code"] == "room_not_found"
+    assert (await next_frame(socket))["code"] == "not_found"
     await send_message(socket, room, "x", "ro")
     assert (await next_frame(socket))["code"] == "room_read_only"
     await socket.disconnect()

@@ -1,7 +1,7 @@
 """A replaced tutor or parent loses the family's direct rooms at once; the new tutor takes them over with history.
 
-Changes go through the real paths (the admin API, the Django admin, a plain profile save); access is checked over
-REST, and open sockets through the Channels communicator on the real ASGI application.
+Changes go through the real paths (the admin API, the Django admin's student profile and user pages); access is
+checked over REST, and open sockets through the Channels communicator on the real ASGI application.
 """
 
 import pytest
@@ -10,7 +10,7 @@ from django.test import Client
 
 from chat.models import ChatRoom, Message, Participant, RoomKind
 from chat.selectors import direct_room_key
-from chat.services import message_post
+from chat.services import message_post, rooms_sync_for_student
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, TutorFactory, link_student
 from tests.chat.conftest import frames_until, next_frame, open_socket
 from tests.chat.factories import group_room
@@ -53,7 +53,7 @@ def assert_locked_out(user, *room_ids: int) -> None:
             client.post(f"/api/chat/rooms/{room_id}/messages/", {"text": "x", "client_id": "late"}, format="json"),
             client.post(f"/api/chat/rooms/{room_id}/read/", {"message_id": 1}, format="json"),
         ):
-            assert (response.status_code, response.json()["code"]) == (404, "room_not_found")
+            assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
 def history_of(user, room_id: int) -> list[str]:
@@ -98,11 +98,43 @@ def test_the_django_admin_change_of_a_tutor_locks_the_old_one_out(family):
     assert members(parent_room.pk) == {parent.pk, new_tutor.pk}
 
 
-def test_a_plain_profile_save_is_followed_too(family):
-    student, _, old_tutor, new_tutor, student_room, parent_room = family
-    link_student(student, tutor=new_tutor)  # any code path that saves the profile
+def test_the_django_admin_user_page_change_of_a_tutor_locks_the_old_one_out(family):
+    """The student profile inline of the user's own admin page is a write of the links too."""
+    student, parent, old_tutor, new_tutor, student_room, parent_room = family
+    browser = Client()
+    browser.force_login(AdminFactory())
+    page = browser.get(f"/admin/accounts/user/{student.pk}/change/")
+    assert page.status_code == 200
+    form = {
+        "email": student.email,
+        "first_name": student.first_name,
+        "last_name": student.last_name,
+        "timezone": student.timezone,
+        "phone": student.phone,
+        "is_active": "on",
+        "student_profile-TOTAL_FORMS": "1",
+        "student_profile-INITIAL_FORMS": "1",
+        "student_profile-MIN_NUM_FORMS": "0",
+        "student_profile-MAX_NUM_FORMS": "1",
+        "student_profile-0-user": student.pk,
+        "student_profile-0-grade": "",
+        "student_profile-0-goal": "",
+        "student_profile-0-tutor": new_tutor.pk,
+        "student_profile-0-parent": parent.pk,
+    }
+    response = browser.post(f"/admin/accounts/user/{student.pk}/change/", form)
+    assert response.status_code == 302, response.content[:3000]
     assert_locked_out(old_tutor, student_room.pk, parent_room.pk)
     assert members(student_room.pk) == {student.pk, new_tutor.pk}
+    assert members(parent_room.pk) == {parent.pk, new_tutor.pk}
+
+
+def test_the_self_service_profile_edit_leaves_the_rooms_alone(family):
+    student, _, old_tutor, _, student_room, parent_room = family
+    response = client_for(student).patch("/api/profile/me/", {"profile": {"goal": "pass"}}, format="json")
+    assert response.status_code == 200
+    assert members(student_room.pk) == {student.pk, old_tutor.pk}
+    assert old_tutor.pk in members(parent_room.pk)
 
 
 def test_a_replaced_parent_leaves_and_the_new_parent_gets_a_room_of_their_own(family):
@@ -172,8 +204,6 @@ def test_the_accounts_service_names_the_former_tutor_so_the_parents_room_is_take
 
 
 def test_running_the_sync_again_changes_nothing(family):
-    from chat.services import rooms_sync_for_student
-
     student, _, _, new_tutor, _, _ = family
     link_student(student, tutor=new_tutor)
     snapshot = sorted(Participant.objects.values_list("room_id", "user_id", "last_read_message_id"))
@@ -221,11 +251,11 @@ async def test_the_old_tutors_open_socket_gets_nothing_more_and_the_new_tutors_g
     (first,) = await frames_until(old_socket, 1, frame_type="message.new")
     assert first["message"]["id"] == marker.pk
     await old_socket.send_json_to({"type": "typing", "room": student_room.pk})
-    assert (await next_frame(old_socket))["code"] == "room_not_found"
+    assert (await next_frame(old_socket))["code"] == "not_found"
     await old_socket.send_json_to(
         {"type": "message.send", "room": student_room.pk, "text": "still here?", "client_id": "late"}
     )
-    assert (await next_frame(old_socket))["code"] == "room_not_found"
+    assert (await next_frame(old_socket))["code"] == "not_found"
     assert not await database_sync_to_async(Message.objects.filter(sender=old_tutor, client_id="late").exists)()
     for socket in (old_socket, new_socket, student_socket):
         await socket.disconnect()

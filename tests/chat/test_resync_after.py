@@ -1,5 +1,5 @@
 """A room whose `message.new` could not be published is told to resync from below the lowest lost message
-(chat/events.py): later messages may reach sockets live before the `resync` frame, so a client's highest id from
+(chat/broadcast.py): later messages may reach sockets live before the `resync` frame, so a client's highest id from
 the stream is no safe starting point. Found by tests/faults/ (a paused Redis: three messages never delivered);
 this checks the frame's content, the fault suite the whole path with real processes."""
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chat import events
+from chat import broadcast as events
 
 
 @pytest.fixture(autouse=True)

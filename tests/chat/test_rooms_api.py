@@ -87,7 +87,7 @@ def test_foreign_room_is_404_like_a_missing_one(make_client, student):
     for path in (f"{ROOMS}{other.pk}/", f"{ROOMS}{other.pk}/messages/", f"{ROOMS}999999/messages/"):
         response = client.get(path)
         assert response.status_code == 404
-        assert response.json()["code"] == "room_not_found"
+        assert response.json()["code"] == "not_found"
 
 
 def test_rooms_list_newest_activity_first_with_last_message_and_unread(make_client, student, teacher):

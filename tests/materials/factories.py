@@ -4,6 +4,7 @@ import factory
 
 from enrollments.models import Enrollment, Subject
 from materials.models import Material, MaterialKind, MaterialProgress, MaterialStatus
+from materials.services import enrollment_written_on_commit
 from tests.accounts.factories import StudentFactory, TeacherFactory
 
 
@@ -18,11 +19,18 @@ class SubjectFactory(factory.django.DjangoModelFactory):
 class EnrollmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrollment
+        skip_postgeneration_save = True
 
     student = factory.SubFactory(StudentFactory)
     subject = factory.SubFactory(SubjectFactory)
     teacher = factory.SubFactory(TeacherFactory)
     is_active = True
+
+    @factory.post_generation
+    def rooms(enrollment, create, extracted, **kwargs):
+        """As every write of an enrollment does: chat makes the student's rooms after the commit."""
+        if create:
+            enrollment_written_on_commit(enrollment)
 
 
 class MaterialFactory(factory.django.DjangoModelFactory):

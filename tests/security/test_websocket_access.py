@@ -107,7 +107,7 @@ async def test_family_a_cannot_join_read_or_write_family_b_rooms_over_the_socket
             read = await next_frame(socket)
             answers[room] = [_without_client_id(send), typing, read]
         assert answers[foreign_room] == answers[MISSING], role
-        assert answers[MISSING][0]["type"] == "error" and answers[MISSING][0]["code"] == "room_not_found", role
+        assert answers[MISSING][0]["type"] == "error" and answers[MISSING][0]["code"] == "not_found", role
 
         # Family B talks in its room: nothing of it reaches family A's socket.
         await database_sync_to_async(message_post)(

@@ -27,6 +27,8 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.models import User
+from chat.broadcast import RESYNC_TEXT
+from chat.models import Participant
 
 logger = logging.getLogger("thebot.chat")
 CLOSE_REVOKED = 4401
@@ -102,8 +104,6 @@ async def close_revoked() -> int:
 
 async def resync_all() -> int:
     """Tell every socket of this process to resync, after re-reading its rooms; how many were told."""
-    from chat.events import RESYNC_TEXT
-
     open_now = dict(_sockets)
     if not open_now:
         return 0
@@ -122,8 +122,6 @@ async def resync_all() -> int:
 
 
 def _rooms_of(user_ids: set[int]) -> dict[int, set[int]]:
-    from chat.models import Participant
-
     rooms: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
     ordered = sorted(user_ids)
     for start in range(0, len(ordered), CHUNK):

@@ -1,4 +1,4 @@
-"""Sockets of revoked sessions and deactivated users close (4401) within a minute (chat/sessions.py)."""
+"""Sockets of revoked sessions and deactivated users close (4401) within a minute (chat/revocation.py)."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from chat import sessions
+from chat import revocation
 from tests.accounts.factories import UserFactory
 from tests.chat.conftest import HEADERS, application, next_frame, next_output
 
@@ -53,11 +53,11 @@ async def test_revoking_a_session_closes_its_sockets_and_only_those():
     kept, _ = await _socket_for(user)
 
     await database_sync_to_async(_revoke)(revoked_token)
-    assert await sessions.close_revoked() >= 1  # (sockets other tests left open may be counted too)
+    assert await revocation.close_revoked() >= 1  # (sockets other tests left open may be counted too)
 
     assert await next_output(revoked) == {"type": "websocket.close", "code": 4401}
     assert await _still_open(kept)
-    await sessions.close_revoked()
+    await revocation.close_revoked()
     assert await _still_open(kept)
     await kept.disconnect()
 
@@ -71,7 +71,7 @@ async def test_deactivating_a_user_closes_every_socket_of_theirs():
 
     user.is_active = False
     await database_sync_to_async(user.save)(update_fields=["is_active"])
-    assert await sessions.close_revoked() >= 2
+    assert await revocation.close_revoked() >= 2
 
     for socket in (first, second):
         assert await next_output(socket) == {"type": "websocket.close", "code": 4401}

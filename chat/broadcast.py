@@ -1,4 +1,4 @@
-"""Live events: serialized once, then fanned out by the channel layer to every socket concerned.
+"""Socket fan-out of live events: serialized once, then fanned out by the channel layer to every socket concerned.
 
 Group layout, chosen by measurement (docs/architecture.md "Chat"): one group per room, which every socket of every
 member joins (at connect, and on `chat.membership` events when someone joins or leaves a room), plus one group per
@@ -8,18 +8,19 @@ hands to its own sockets in the room. With a group per user, the same broadcast 
 `group_send`s, and with the list-based layer 50 entries in each process's single inbox, which overflowed its
 capacity (lost deliveries) and capped throughput near 50 deliveries/s per process.
 
-Every event is JSON text built once by its producer; consumers forward it as-is, so a delivery costs no
-serialization. The layer is at-most-once: everything that matters is in the database with an id, and
-clients resynchronize by id.
+Every event is JSON text built once by its producer (a message's by the marshaller of the service layer,
+`chat/services/payloads.py`, the same one the REST serializer uses); consumers forward it as-is, so a delivery
+costs no serialization. This module is transport only: groups, publishing after commit, resync after a
+failure. The layer is at-most-once: everything that matters is in the database with an id, and clients
+resynchronize by id.
 
 A write that committed is done whatever happens to its event: a publish that fails (Redis down, or slower than
 `PUBLISH_TIMEOUT_SECONDS`) is logged, never raised into the request, and the room's sockets are sent a `resync`
 frame as soon as publishing works again (`_resync_rooms`); sockets whose subscriptions were lost are told by the
-channel layer itself (chat/layer.py, chat/sessions.py `resync_all`).
+channel layer itself (chat/layer.py, chat/revocation.py `resync_all`).
 """
 
 import asyncio
-import functools
 import json
 import logging
 import threading
@@ -47,33 +48,6 @@ def room_group(room_id: int) -> str:
 
 def event_text(event_type: str, **fields) -> str:
     return json.dumps({"type": event_type, **fields}, separators=(",", ":"), ensure_ascii=False)
-
-
-def message_json(message) -> str:
-    """The message as JSON, serialized once per stored state: a send's broadcast and its ack share it."""
-    cached = getattr(message, "_event_json", None)
-    if cached is None or cached[0] != (message.text, message.edited_at, message.deleted_at):
-        data = json.dumps(_message_serializer().to_representation(message), separators=(",", ":"), ensure_ascii=False)
-        cached = ((message.text, message.edited_at, message.deleted_at), data)
-        message._event_json = cached
-    return cached[1]
-
-
-@functools.cache
-def _message_serializer():
-    """One serializer for every event: building its fields per message cost more than serializing."""
-    from chat.serializers import MessageSerializer
-
-    return MessageSerializer()
-
-
-def message_event_text(event_type: str, message) -> str:
-    return f'{{"type":"{event_type}","message":{message_json(message)}}}'
-
-
-def ack_text(client_id: str, message) -> str:
-    client_id_json = json.dumps(client_id, ensure_ascii=False)
-    return f'{{"type":"ack","client_id":{client_id_json},"message":{message_json(message)}}}'
 
 
 async def deliver_to_room(room_id: int, text: str, *, layer_type: str = RELAY_TYPE, **extra) -> None:
@@ -186,7 +160,7 @@ def membership_on_commit(user_ids: Iterable[int], room_id: int, *, joined: bool)
 
 def _membership_after_commit(recipients: list[int], room_id: int, joined: bool) -> None:
     """Like a room event, a membership event that cannot be published never fails the committed write: the
-    sockets follow the change when they reconnect (and on every `resync`, chat/sessions.py)."""
+    sockets follow the change when they reconnect (and on every `resync`, chat/revocation.py)."""
     try:
         async_to_sync(_membership_send_bounded)(recipients, room_id, joined)
     except Exception:

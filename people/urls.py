@@ -1,0 +1,12 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from people import views
+
+router = SimpleRouter(use_regex_path=False)
+router.register("admin/users", views.AdminUserViewSet, basename="admin-users")
+
+urlpatterns = [
+    path("profile/me/", views.MeView.as_view(), name="profile-me"),
+    *router.urls,
+]
