@@ -170,7 +170,11 @@ def is_services_module(module: str) -> bool:
 
 
 def _is_app_folder(path: Path) -> bool:
-    return path.is_dir() and not path.name.startswith(".") and path.name not in EXCLUDED_TOP_LEVEL
+    """A top-level folder with Python files of its own (a package, or an app someone forgot to make one): what
+    runs builds (var/, staticfiles/, node_modules/) holds none at its top and is not walked."""
+    if not path.is_dir() or path.name.startswith(".") or path.name in EXCLUDED_TOP_LEVEL:
+        return False
+    return any(child.suffix == ".py" for child in path.iterdir())
 
 
 def read_tree(root: Path = ROOT) -> list[Module]:
@@ -614,3 +618,32 @@ def test_known_violations_can_only_shrink():
     new, gone = compare(found, frozenset({"layer: a -> b", "drf: x.services -> rest_framework"}))
     assert [line.split("\n")[0] for line in new] == ["cycle: a -> b"]
     assert gone == ["drf: x.services -> rest_framework"]
+
+
+def test_the_reader_walks_the_packages_and_skips_the_rest(tmp_path):
+    files = {
+        "chat/__init__.py": "",
+        "chat/services/__init__.py": "from .rooms import x\n",
+        "chat/services/rooms.py": "from accounts.models import User\n",
+        "chat/migrations/0001_initial.py": "from materials.models import Subject\n",  # migrations are not read
+        "accounts/__init__.py": "",
+        "accounts/models.py": "",
+        "widgets/apps.py": "",  # Python files without __init__.py: still a package, and an unknown one
+        "tests/test_x.py": "import chat.services\n",
+        "bench/run.py": "import chat.services\n",
+        "var/cache/generated.py": "",  # nothing at its top: not a package
+        ".ci/run.py": "",
+    }
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    modules = read_tree(tmp_path)
+    assert {m.name: m.is_package for m in modules} == {
+        "accounts": True,
+        "accounts.models": False,
+        "chat": True,
+        "chat.services": True,
+        "chat.services.rooms": False,
+        "widgets.apps": False,
+    }
+    assert set(find_violations(modules)) == {"unknown: widgets"}
