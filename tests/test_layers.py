@@ -211,8 +211,9 @@ class _Visitor(ast.NodeVisitor):
 
     # scopes
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        for decorator in getattr(node, "decorator_list", []):
-            self.visit(decorator)
+        # Decorators and default values run where the function is defined, not in its body.
+        for outer in [*getattr(node, "decorator_list", []), *node.args.defaults, *filter(None, node.args.kw_defaults)]:
+            self.visit(outer)
         self.functions.append(getattr(node, "name", "<lambda>"))
         self.classes.append(self.class_stack[-1] if self.class_stack else None)
         saved, self.class_stack = self.class_stack, []
@@ -572,6 +573,8 @@ def test_rule_d_fails_on_getattr_settings():
     assert found == {"settings: core.limits -> settings.A", "settings: core.limits -> settings.B"}
     found = keys(tree(**{**CLEAN, "config__cache": "X = getattr(settings, 'REDIS_URL', None)\n"}))
     assert found == {"settings: config.cache -> settings.REDIS_URL"}
+    found = keys(tree(**{**CLEAN, "config__cache": "def f(url=getattr(settings, 'C', 1)):\n    pass\n"}))
+    assert found == {"settings: config.cache -> settings.C"}
 
 
 def test_rule_e_fails_on_drf_in_services_and_in_the_chat_broadcast():
