@@ -1,5 +1,7 @@
 """Serializers of accounts: one per use. Read serializers expect the queryset of `accounts.selectors`."""
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -120,3 +122,65 @@ class LoginResponseSerializer(serializers.Serializer):
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = CharField(max_length=128, trim_whitespace=False)
     new_password = CharField(max_length=128, trim_whitespace=False)
+
+
+# --- OpenAPI: a user's profile typed by role (drf-spectacular extensions, registered when this module loads) ---
+PROFILE_DESCRIPTION = "The profile of the user's role."
+
+
+class UserSerializerExtension(OpenApiSerializerExtension):
+    """A user as `UserSerializer` renders it: one variant per role (`role` is the discriminator), each with the
+    profile of that role (`StudentProfile`, `TeacherProfile`, …; `null` for administrators)."""
+
+    target_class = UserSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        base = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        base_name = auto_schema._get_serializer_name(self.target, direction, bypass_extensions=True)
+        mapping = {}
+        for role, label in Role.choices:
+            properties = dict(base["properties"])
+            properties["role"] = {"type": "string", "enum": [role], "readOnly": True}
+            if role in PROFILE_SERIALIZERS:
+                profile_ref = auto_schema.resolve_serializer(PROFILE_SERIALIZERS[role][1], direction).ref
+                properties["profile"] = {"allOf": [profile_ref], "readOnly": True, "description": PROFILE_DESCRIPTION}
+            else:
+                properties["profile"] = {
+                    "type": "object",
+                    "nullable": True,
+                    "readOnly": True,
+                    "description": f"{label}s have no profile: always null.",
+                }
+            component = ResolvedComponent(
+                name=f"{base_name}{role.capitalize()}",
+                type=ResolvedComponent.SCHEMA,
+                schema={**base, "properties": properties, "description": f"A user with role `{role}`."},
+                object=f"{base_name}{role.capitalize()}",
+            )
+            auto_schema.registry.register_on_missing(component)
+            mapping[role] = component.ref["$ref"]
+        return {
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "role", "mapping": mapping},
+        }
+
+
+class TeacherProfileSerializerExtension(OpenApiSerializerExtension):
+    """`subjects` of a teacher's profile: the subjects they teach in active enrollments, `{id, name}` each."""
+
+    target_class = TeacherProfileSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["properties"]["subjects"] = {
+            "type": "array",
+            "readOnly": True,
+            "description": "The subjects the teacher teaches in active enrollments, by name.",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+                "required": ["id", "name"],
+            },
+        }
+        return schema

@@ -21,10 +21,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import uritemplate
+from django.contrib.auth import get_user_model
 from drf_spectacular import openapi
 from drf_spectacular.extensions import (
     OpenApiFilterExtension,
-    OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
@@ -188,9 +188,9 @@ def api_errors(errors: dict[int, Iterable[str]], *, methods: Iterable[str] | Non
 
 
 def _probe_users():
-    from accounts.models import Role, User
-
-    return [User(pk=0, role=role, is_active=True) for role in Role.values]
+    """One unsaved user per role (the roles are the choices of the user model's `role` field)."""
+    user_model = get_user_model()
+    return [user_model(pk=0, role=role, is_active=True) for role, _label in user_model._meta.get_field("role").choices]
 
 
 class _ProbeRequest:
@@ -445,68 +445,3 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         if self.target.max_value is not None:
             number["maximum"] = float(self.target.max_value)
         return {**outer, "oneOf": [schema, number]}
-
-
-# --- a user's profile, typed by role ---------------------------------------------------------------------------
-PROFILE_DESCRIPTION = "The profile of the user's role."
-
-
-class UserSerializerExtension(OpenApiSerializerExtension):
-    """A user as `UserSerializer` renders it: one variant per role (`role` is the discriminator), each with the
-    profile of that role (`StudentProfile`, `TeacherProfile`, …; `null` for administrators)."""
-
-    target_class = "accounts.serializers.UserSerializer"
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema, direction):
-        from accounts.models import Role
-        from accounts.serializers import PROFILE_SERIALIZERS
-
-        base = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        base_name = auto_schema._get_serializer_name(self.target, direction, bypass_extensions=True)
-        mapping = {}
-        for role, label in Role.choices:
-            properties = dict(base["properties"])
-            properties["role"] = {"type": "string", "enum": [role], "readOnly": True}
-            if role in PROFILE_SERIALIZERS:
-                profile_ref = auto_schema.resolve_serializer(PROFILE_SERIALIZERS[role][1], direction).ref
-                properties["profile"] = {"allOf": [profile_ref], "readOnly": True, "description": PROFILE_DESCRIPTION}
-            else:
-                properties["profile"] = {
-                    "type": "object",
-                    "nullable": True,
-                    "readOnly": True,
-                    "description": f"{label}s have no profile: always null.",
-                }
-            component = ResolvedComponent(
-                name=f"{base_name}{role.capitalize()}",
-                type=ResolvedComponent.SCHEMA,
-                schema={**base, "properties": properties, "description": f"A user with role `{role}`."},
-                object=f"{base_name}{role.capitalize()}",
-            )
-            auto_schema.registry.register_on_missing(component)
-            mapping[role] = component.ref["$ref"]
-        return {
-            "oneOf": [{"$ref": ref} for ref in mapping.values()],
-            "discriminator": {"propertyName": "role", "mapping": mapping},
-        }
-
-
-class TeacherProfileSerializerExtension(OpenApiSerializerExtension):
-    """`subjects` of a teacher's profile: the subjects they teach in active enrollments, `{id, name}` each."""
-
-    target_class = "accounts.serializers.TeacherProfileSerializer"
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        schema["properties"]["subjects"] = {
-            "type": "array",
-            "readOnly": True,
-            "description": "The subjects the teacher teaches in active enrollments, by name.",
-            "items": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-                "required": ["id", "name"],
-            },
-        }
-        return schema

@@ -33,6 +33,7 @@ from daphne.server import Server
 from twisted.internet import reactor
 
 from config.body_limits import TOO_LARGE_BODY, body_limit
+from config.logging import loggable_path
 
 DAPHNE_VERSION = "4.2.3"
 TWISTED_VERSION = "26.10.0"
@@ -150,8 +151,6 @@ def _abort(transport) -> None:
 
 
 def _loggable(path: str) -> str:
-    from config.logging import loggable_path
-
     return loggable_path(types.SimpleNamespace(path=path))
 
 
