@@ -53,7 +53,9 @@ def run(command: list, *, env: dict | None = None, as_postgres: bool = False, ti
         command, env=env, cwd=ROOT if not as_postgres else "/", capture_output=True, text=True, timeout=timeout
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     return done.stdout
 
 
@@ -160,7 +162,10 @@ def start_postgres(state: dict) -> None:
         shutil.chown(root, "postgres", "postgres")
     primary, replica = root / "primary", root / "replica"
     log(f"PostgreSQL primary (initdb) on port {state['ports']['primary']} in {root}")
-    run([bin_dir / "initdb", "-D", primary, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], as_postgres=True)
+    run(
+        [bin_dir / "initdb", "-D", primary, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        as_postgres=True,
+    )
     with (primary / "postgresql.conf").open("a") as conf:
         conf.write("\n# prod-local: a primary streaming to one replica\nwal_level = replica\nmax_wal_senders = 5\n")
     pg_start(state, "primary")
@@ -168,11 +173,9 @@ def start_postgres(state: dict) -> None:
     with psycopg.connect(url + "/postgres", autocommit=True) as conn:
         conn.execute("CREATE DATABASE thebot")
     log(f"PostgreSQL replica (pg_basebackup, streaming) on port {state['ports']['replica']}")
-    run(
-        [bin_dir / "pg_basebackup", "-h", "127.0.0.1", "-p", state["ports"]["primary"], "-U", "postgres"]
-        + ["-D", replica, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-C", "-S", "prod_local_replica"],
-        as_postgres=True,
-    )
+    source = ["-h", "127.0.0.1", "-p", state["ports"]["primary"], "-U", "postgres"]
+    copy = ["-D", replica, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-C", "-S", "prod_local_replica"]
+    run([bin_dir / "pg_basebackup", *source, *copy], as_postgres=True)
     pg_start(state, "replica")
 
     def streaming() -> bool:
@@ -234,7 +237,9 @@ def start_nginx(state: dict) -> None:
     conf = render_nginx.write(folder, values, upstreams)
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     run([nginx, "-t", "-q", "-e", folder / "error.log", "-p", folder, "-c", conf])
-    state["pids"]["nginx"] = spawn("nginx", [nginx, "-e", folder / "error.log", "-p", folder, "-c", conf, "-g", "daemon off;"])
+    state["pids"]["nginx"] = spawn(
+        "nginx", [nginx, "-e", folder / "error.log", "-p", folder, "-c", conf, "-g", "daemon off;"]
+    )
     save(state)
     wait_for("nginx", lambda: http_ok(f"http://127.0.0.1:{ports['http']}/nginx-health"))
 
@@ -261,11 +266,8 @@ def start(state: dict) -> None:
     redis_dir = STATE_DIR / "redis"
     redis_dir.mkdir(exist_ok=True)
     redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    state["pids"]["redis"] = spawn(
-        "redis",
-        [redis_server, "--port", ports["redis"], "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", redis_dir, "--daemonize", "no"],
-    )
+    options = ["--port", ports["redis"], "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", redis_dir]
+    state["pids"]["redis"] = spawn("redis", [redis_server, *options, "--daemonize", "no"])
     save(state)
     start_postgres(state)
     save(state)

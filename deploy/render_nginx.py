@@ -40,7 +40,8 @@ def main_conf(folder: Path, upstreams: dict[str, list[str]] | None = None) -> st
     """A whole nginx.conf around folder/thebot.conf: pid, error log and temporary files in `folder`, and the
     `upstream { }` groups given (name -> servers)."""
     groups = "".join(
-        f"    upstream {name} {{\n" + "".join(f"        server {server} max_fails=1 fail_timeout=2s;\n" for server in servers)
+        f"    upstream {name} {{\n"
+        + "".join(f"        server {server} max_fails=1 fail_timeout=2s;\n" for server in servers)
         + "        keepalive 16;\n    }\n"
         for name, servers in (upstreams or {}).items()
     )
@@ -55,11 +56,11 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
-    client_body_temp_path {folder}/tmp/body;
-    proxy_temp_path {folder}/tmp/proxy;
-    fastcgi_temp_path {folder}/tmp/fastcgi;
-    uwsgi_temp_path {folder}/tmp/uwsgi;
-    scgi_temp_path {folder}/tmp/scgi;
+    client_body_temp_path {folder}/temp/body;
+    proxy_temp_path {folder}/temp/proxy;
+    fastcgi_temp_path {folder}/temp/fastcgi;
+    uwsgi_temp_path {folder}/temp/uwsgi;
+    scgi_temp_path {folder}/temp/scgi;
 {groups}    include {folder}/thebot.conf;
 }}
 """
@@ -68,7 +69,7 @@ http {{
 def write(folder: Path, values: dict[str, str], upstreams: dict[str, list[str]] | None = None) -> Path:
     """Write folder/thebot.conf and folder/nginx.conf; the path of the latter."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "tmp").mkdir(exist_ok=True)
+    (folder / "temp").mkdir(exist_ok=True)
     (folder / "thebot.conf").write_text(render(values))
     conf = folder / "nginx.conf"
     conf.write_text(main_conf(folder, upstreams))
