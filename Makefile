@@ -131,12 +131,14 @@ check-deploy: install
 deploy-check: install-dev
 	deploy/check.sh
 
+PROD_LOCAL_PORT_BASE ?= 28400
+PROD_LOCAL_PG_PREFIX ?= thebot-prod-local-pg-
 ## The production topology as processes on 127.0.0.1 (nginx with TLS, two Daphnes, two workers, Redis, PostgreSQL
 ## primary + streaming replica), migrated and seeded; prints the HTTPS URL and the demo logins (state in var/prod-local/).
 prod-local: install
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends nginx; } || { echo "make prod-local needs Debian's nginx"; exit 1; }
-	$(BIN)/python deploy/prod_local.py start
+	$(BIN)/python deploy/prod_local.py start --port-base $(PROD_LOCAL_PORT_BASE) --pg-prefix $(PROD_LOCAL_PG_PREFIX)
 
 ## Stop what `make prod-local` started and remove its clusters, Redis and nginx files.
 prod-local-stop:

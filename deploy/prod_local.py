@@ -1,6 +1,7 @@
 """`make prod-local`: docker-compose.yml's topology as processes on 127.0.0.1, started and stopped by one command.
 
-    python deploy/prod_local.py start    nginx (TLS, deploy/nginx/default.conf.template) -> two Daphne processes,
+    python deploy/prod_local.py start [--port-base N] [--pg-prefix P]
+                                         nginx (TLS, deploy/nginx/default.conf.template) -> two Daphne processes,
                                          two `run_worker`, a private Redis, PostgreSQL primary + streaming replica
                                          (initdb / pg_basebackup); migrated, static files collected, demo seeded;
                                          prints the HTTPS URL and the demo logins
@@ -10,11 +11,13 @@
 Everything runs with production settings (DJANGO_ENV=production, NUM_PROXIES=1, X-Accel media) but the demo
 seeding, which refuses production: it runs with development settings on the same database. The state (ports,
 process ids, URLs) is in var/prod-local/state.json; logs in var/prod-local/logs/. Ports: a block of 7 free ones
-from PROD_LOCAL_PORT_BASE (28400) up, in steps of 10: HTTP, HTTPS, Daphne 1 and 2, Redis, primary, replica.
-The clusters live in a temporary folder (prefix PROD_LOCAL_PG_PREFIX, `thebot-prod-local-pg-`) owned by the
-`postgres` user when run as root (initdb refuses root).
+from --port-base (28400; make's PROD_LOCAL_PORT_BASE) up, in steps of 10: HTTP, HTTPS, Daphne 1 and 2, Redis,
+primary, replica. The clusters live in a temporary folder (prefix --pg-prefix, `thebot-prod-local-pg-`; make's
+PROD_LOCAL_PG_PREFIX) owned by the `postgres` user when run as root (initdb refuses root). Limits and timeouts are
+deploy/.env.example's, as compose's are deploy/.env's.
 """
 
+import argparse
 import contextlib
 import glob
 import json
@@ -96,8 +99,7 @@ def port_free(port: int) -> bool:
     return True
 
 
-def choose_ports() -> dict[str, int]:
-    base = int(os.environ.get("PROD_LOCAL_PORT_BASE") or 28400)
+def choose_ports(base: int) -> dict[str, int]:
     for start in range(base, base + 1000, 10):
         block = list(range(start, start + len(PORT_NAMES)))
         if all(port_free(port) for port in block):
@@ -151,11 +153,11 @@ def pg_stop(state: dict, name: str) -> None:
             run([Path(state["pg_bin"]) / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], as_postgres=True)
 
 
-def start_postgres(state: dict) -> None:
+def start_postgres(state: dict, prefix: str) -> None:
     import psycopg
 
     bin_dir = pg_bin()
-    root = Path(tempfile.mkdtemp(prefix=os.environ.get("PROD_LOCAL_PG_PREFIX") or "thebot-prod-local-pg-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     state |= {"pg_bin": str(bin_dir), "pg_root": str(root)}
     save(state)
     if os.geteuid() == 0:
@@ -244,21 +246,27 @@ def start_nginx(state: dict) -> None:
     wait_for("nginx", lambda: http_ok(f"http://127.0.0.1:{ports['http']}/nginx-health"))
 
 
-def start(state: dict) -> None:
+def compose_limits() -> dict[str, str]:
+    """The limits and timeouts of deploy/.env.example (NAME=VALUE lines), nginx's and the application's."""
+    values = {}
+    for line in (HERE / ".env.example").read_text().splitlines():
+        name, _, value = line.partition("=")
+        if value and not line.startswith("#"):
+            values[name.strip()] = value.strip()
+    names = ("REQUEST_MAX_BODY_SIZE", "HTTP_TIMEOUT", "WS_IDLE_TIMEOUT", "SECURE_HSTS_SECONDS")
+    return {name: values[name] for name in names}
+
+
+def start(state: dict, port_base: int, pg_prefix: str) -> None:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     (STATE_DIR / "media").mkdir(exist_ok=True)
     state |= {
-        "ports": choose_ports(),
+        "ports": choose_ports(port_base),
         "pids": {},
         "secret_key": secrets.token_urlsafe(64),
         "cache_prefix": "prodlocal-" + secrets.token_hex(3),
-        # Limits and timeouts: one value each, for nginx and the application (deploy/.env.example's defaults).
-        "limits": {
-            "REQUEST_MAX_BODY_SIZE": os.environ.get("REQUEST_MAX_BODY_SIZE") or "27262976",
-            "HTTP_TIMEOUT": os.environ.get("HTTP_TIMEOUT") or "60",
-            "WS_IDLE_TIMEOUT": os.environ.get("WS_IDLE_TIMEOUT") or "120",
-            "SECURE_HSTS_SECONDS": os.environ.get("SECURE_HSTS_SECONDS") or "31536000",
-        },
+        # Limits and timeouts: one value each, for nginx and the application.
+        "limits": compose_limits(),
     }
     save(state)
     ports = state["ports"]
@@ -269,7 +277,7 @@ def start(state: dict) -> None:
     options = ["--port", ports["redis"], "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", redis_dir]
     state["pids"]["redis"] = spawn("redis", [redis_server, *options, "--daemonize", "no"])
     save(state)
-    start_postgres(state)
+    start_postgres(state, pg_prefix)
     save(state)
     log("migrate, collectstatic")
     manage(state, "migrate", "--noinput")
@@ -342,7 +350,12 @@ def running(state: dict | None) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    action = argv[1] if len(argv) > 1 else "start"
+    parser = argparse.ArgumentParser(description="make prod-local: the compose topology as local processes")
+    parser.add_argument("action", nargs="?", default="start", choices=["start", "stop", "status"])
+    parser.add_argument("--port-base", type=int, default=28400)
+    parser.add_argument("--pg-prefix", default="thebot-prod-local-pg-")
+    options = parser.parse_args(argv[1:])
+    action = options.action
     state = load()
     if action == "status":
         print(json.dumps(state, indent=2))
@@ -353,9 +366,6 @@ def main(argv: list[str]) -> int:
             return 0
         stop(state)
         return 0
-    if action != "start":
-        print(__doc__)
-        return 2
     if running(state):
         log(f"already running: {state['url']} (make prod-local-stop first)")
         return 0
@@ -364,7 +374,7 @@ def main(argv: list[str]) -> int:
         stop(state)
     state = {}
     try:
-        start(state)
+        start(state, options.port_base, options.pg_prefix)
     except BaseException:
         log(f"start failed: stopping what was started (logs in {LOGS}/)")
         stop(state)
