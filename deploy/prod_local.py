@@ -89,6 +89,19 @@ def alive(pid: int) -> bool:
     return True
 
 
+# What each process's command line holds: a pid recorded in the state is signalled only while it still runs that
+# program (a pid reused by another process after a crash is left alone).
+PROGRAMS = {"nginx": "nginx", "redis": "redis-server", "daphne": "config.server", "worker": "run_worker"}
+
+
+def ours(name: str, pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return alive(pid)  # no /proc: trust the recorded pid
+    return PROGRAMS[name.rstrip("0123456789")] in command
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -122,6 +135,18 @@ def http_ok(url: str, headers: dict | None = None) -> bool:
         return httpx.get(url, headers=headers or {}, timeout=2, verify=False).status_code == 200  # nosec B501  # noqa: S501
     except httpx.HTTPError:
         return False
+
+
+def redis_answers(port: int) -> bool:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------------------
@@ -277,6 +302,7 @@ def start(state: dict, port_base: int, pg_prefix: str) -> None:
     options = ["--port", ports["redis"], "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", redis_dir]
     state["pids"]["redis"] = spawn("redis", [redis_server, *options, "--daemonize", "no"])
     save(state)
+    wait_for("Redis", lambda: redis_answers(ports["redis"]))
     start_postgres(state, pg_prefix)
     save(state)
     log("migrate, collectstatic")
@@ -315,7 +341,7 @@ def stop(state: dict) -> None:
     order = ["nginx", "daphne1", "daphne2", "worker1", "worker2", "redis"]
     for name in sorted(pids, key=lambda n: order.index(n) if n in order else len(order)):
         pid = pids[name]
-        if not alive(pid):
+        if not alive(pid) or not ours(name, pid):
             continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
@@ -346,7 +372,7 @@ def load() -> dict | None:
 
 
 def running(state: dict | None) -> bool:
-    return bool(state and state.get("url") and all(alive(pid) for pid in state["pids"].values()))
+    return bool(state and state.get("url") and all(ours(name, pid) for name, pid in state["pids"].items()))
 
 
 def main(argv: list[str]) -> int:

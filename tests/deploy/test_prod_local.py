@@ -38,7 +38,12 @@ def topology():
     started_here = not _running()
     if started_here:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-        done = subprocess.run([sys.executable, SCRIPT, "start"], capture_output=True, text=True, env=env, timeout=1100)
+        # make's PROD_LOCAL_PORT_BASE / PROD_LOCAL_PG_PREFIX, when set, as `make prod-local` passes them.
+        options = ["--port-base", os.environ.get("PROD_LOCAL_PORT_BASE") or "28400"]
+        options += ["--pg-prefix", os.environ.get("PROD_LOCAL_PG_PREFIX") or "thebot-prod-local-pg-"]
+        done = subprocess.run(
+            [sys.executable, SCRIPT, "start", *options], capture_output=True, text=True, env=env, timeout=1100
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     state = json.loads(STATE.read_text())
     state["logins"] = json.loads(Path(state["demo_logins_file"]).read_text())
