@@ -14,7 +14,7 @@ DAPHNE := $(BIN)/python -m config.server -v 0
 # subprocesses and sockets as much as it computes).
 TEST_WORKERS ?= 3
 
-.PHONY: help install install-dev install-load install-browser lock run serve worker migrate test test-slow test-faults test-fast perf lint format check-deploy clean soak
+.PHONY: help install install-dev install-load install-browser lock run serve worker migrate test test-slow test-faults test-fast perf lint format check-deploy deploy-check install-nginx prod-local prod-local-stop prod-local-test clean soak
 
 ## List the targets with what each does (the first sentence of the `##` lines above it).
 help:
@@ -94,7 +94,7 @@ install-browser:
 
 ## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
 ## machines); CI runs them after `make test`.
-test-slow: install-dev install-load install-browser
+test-slow: install-dev install-load install-browser install-nginx
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m heavy $(PYTEST_ARGS)
 
 ## The fault suite alone (serial, real processes: Redis, PostgreSQL, Daphne and the worker broken under load); prints
@@ -125,6 +125,32 @@ format: install-dev
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## The deploy files as shipped: hadolint on the Dockerfile, docker-compose config on docker-compose.yml with
+## deploy/.env.example, nginx -t on the proxy's rendered config (installs Debian's nginx and docker-compose if missing).
+deploy-check: install-dev
+	deploy/check.sh
+
+PROD_LOCAL_PORT_BASE ?= 28400
+PROD_LOCAL_PG_PREFIX ?= thebot-prod-local-pg-
+## Debian's nginx for prod-local (apt-get install nginx when missing).
+install-nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends nginx; } || { echo "make prod-local needs Debian's nginx"; exit 1; }
+
+## The production topology as processes on 127.0.0.1 (nginx with TLS, two Daphnes, two workers, Redis, PostgreSQL
+## primary + streaming replica), migrated and seeded; prints the HTTPS URL and the demo logins (state in var/prod-local/).
+prod-local: install install-nginx
+	$(BIN)/python deploy/prod_local.py start --port-base $(PROD_LOCAL_PORT_BASE) --pg-prefix $(PROD_LOCAL_PG_PREFIX)
+
+## Stop what `make prod-local` started and remove its clusters, Redis and nginx files.
+prod-local-stop:
+	$(BIN)/python deploy/prod_local.py stop
+
+## The topology's proofs (tests/deploy, marked slow): HTTPS through nginx, HTTP redirected, chat across the two
+## Daphnes, a throttle counted across both, the replica streaming. Uses a running `make prod-local`, else starts one.
+prod-local-test: install-dev install-nginx
+	$(BIN)/python -m pytest -p no:xdist -m slow tests/deploy $(PYTEST_ARGS)
 
 ## Remove .venv, the SQLite files, var/ and collected static files.
 clean:

@@ -434,8 +434,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    # TLS ends at the reverse proxy, which sets X-Forwarded-Proto.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # TLS ends at the reverse proxy, which sets X-Forwarded-Proto: trusted only behind NUM_PROXIES proxies (a
+    # client talking to Daphne directly could claim https with it).
+    if NUM_PROXIES:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Health probes arrive over plain HTTP from the orchestrator.
     SECURE_REDIRECT_EXEMPT = [r"^api/health/"]
 

@@ -54,3 +54,18 @@ def test_production_refuses_unsafe_settings_and_accepts_safe_ones():
     out, err = accepted.communicate(timeout=60)
     assert accepted.returncode == 0, err[-3000:]
     assert "System check identified no issues" in out
+
+
+@pytest.mark.slow
+def test_forwarded_proto_is_trusted_only_behind_num_proxies():
+    """A client talking to Daphne directly (NUM_PROXIES=0) cannot claim HTTPS with X-Forwarded-Proto; behind one
+    proxy (nginx, which sets the header itself) it marks the request secure."""
+    show = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    direct = run_manage({**PRODUCTION, "NUM_PROXIES": "0"}, "shell", "-c", show)
+    proxied = run_manage({**PRODUCTION, "NUM_PROXIES": "1"}, "shell", "-c", show)
+    out, err = direct.communicate(timeout=60)
+    assert direct.returncode == 0, err[-2000:]
+    assert out.strip().splitlines()[-1] == "None"
+    out, err = proxied.communicate(timeout=60)
+    assert proxied.returncode == 0, err[-2000:]
+    assert out.strip().splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https')"
