@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Top-level folders that are not application code.
-EXCLUDED_TOP_LEVEL = frozenset({"tests", "bench", ".venv"})
+EXCLUDED_TOP_LEVEL = frozenset({"tests", "bench", "deploy", ".venv"})
 # Packages the application must never import, though they are the project's: they are not layers.
-NON_LAYER_PACKAGES = frozenset({"tests", "bench"})
+NON_LAYER_PACKAGES = frozenset({"tests", "bench", "deploy"})
 
 # Lowest first. A module may import its own package and any package on an EARLIER line; two packages on the same
 # line may not import each other. `config-plumbing` is every module of config that is not an entry module.

@@ -182,11 +182,11 @@ def test_replica_is_streaming_from_the_primary(topology):
 
 
 def test_worker_heartbeats_pass_the_container_health_check(topology):
-    """deploy/worker_healthcheck.py (compose's worker health check) finds this host's workers' heartbeats."""
+    """`manage.py worker_alive` (compose's worker health check) finds this host's workers' heartbeats."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "DJANGO_"))}
     env |= {"THEBOT_DOTENV": "0", "DATABASE_URL": topology["database_url"]}
     done = subprocess.run(
-        [sys.executable, ROOT / "deploy" / "worker_healthcheck.py"],
+        [sys.executable, ROOT / "manage.py", "worker_alive"],
         env=env,
         capture_output=True,
         text=True,
