@@ -3,16 +3,6 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from accounts.models import Role
 
 
-class IsAdmin(BasePermission):
-    """Admins only (role admin, or a superuser)."""
-
-    message = "Only administrators may do this."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_admin)
-
-
 def HasRole(*roles: str, reads_open: bool = False, message: str | None = None) -> type[BasePermission]:
     """A DRF permission class admitting signed-in users whose role is one of `roles` (`Role.ADMIN` admits every
     admin, superusers included). With `reads_open`, safe methods (GET, HEAD, OPTIONS) admit any signed-in user and
@@ -37,3 +27,7 @@ def HasRole(*roles: str, reads_open: bool = False, message: str | None = None) -
     _HasRole.message = message or f"Only these roles may do this: {names}."
     _HasRole.__name__ = _HasRole.__qualname__ = f"HasRole({names}{', reads_open' if reads_open else ''})"
     return _HasRole
+
+
+# Admins only (role admin, or a superuser).
+IsAdmin = HasRole(Role.ADMIN, message="Only administrators may do this.")

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.run import free_port, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORK = ROOT / "var" / "bench"
@@ -104,8 +106,6 @@ def measure(logins: dict[str, dict]) -> dict[str, dict]:
     """Timings of every endpoint at every scale. One Daphne per scale, all pinned to core 0 and running at once
     (an idle one costs nothing); each endpoint's requests alternate between them in rounds, so a change in the
     machine's load (PostgreSQL is not pinned) hits every scale alike."""
-    from bench.run import free_port, wait_until_up
-
     servers, logs = {}, []
     try:
         for scale in logins:
@@ -201,7 +201,7 @@ def _queries_main() -> None:
     from django.test.utils import CaptureQueriesContext
     from knox.models import AuthToken
 
-    from accounts.models import User
+    from accounts.models import User  # after django.setup() above: this function is the Django side of a subprocess
 
     spec = json.loads(sys.stdin.read())
     counts = {}

@@ -24,6 +24,7 @@ import re
 import django_filters
 from django import forms
 from django.db import models
+from django.urls import register_converter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -181,6 +182,11 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(parse_id(value))
+
+
+# Registered on import (every app's views and serializers import this module before any URL pattern is built):
+# `<id:pk>` in URL patterns is a bounded id, never an unbounded `<int:...>`.
+register_converter(IdConverter, "id")
 
 
 def id_from_path(value) -> int | None:

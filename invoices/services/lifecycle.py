@@ -67,7 +67,7 @@ def apply_transition(*, invoice: Invoice, new: str, by: User | None, reason: str
     return invoice
 
 
-def check_can_manage_invoice(invoice: Invoice, by: User) -> None:
+def check_can_manage_invoice(by: User, invoice: Invoice) -> None:
     """Editing, sending and cancelling are for the invoice's tutor and admins (403 `not_allowed` otherwise)."""
     if not (by.is_admin or by.pk == invoice.tutor_id):
         raise InvoiceError(
@@ -138,7 +138,7 @@ EDITABLE_FIELDS = ("amount", "description", "due_date", "enrollment")
 def invoice_update(*, invoice_id: int, by: User, data: dict) -> Invoice:
     """Edit a draft (amount, description, due date, enrollment). Anything past draft is 409."""
     invoice = invoice_for_update(invoice_id)
-    check_can_manage_invoice(invoice, by)
+    check_can_manage_invoice(by, invoice)
     if invoice.status != S.DRAFT:
         raise InvoiceError("Only drafts can be edited.", InvoiceErrorCode.NOT_EDITABLE, status=409)
     changes = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
@@ -154,7 +154,7 @@ def invoice_send(*, invoice_id: int, by: User) -> Invoice:
     """draft → sent; tells the parent (notifications) once the transaction has committed."""
     with transaction.atomic():
         invoice = invoice_for_update(invoice_id)
-        check_can_manage_invoice(invoice, by)
+        check_can_manage_invoice(by, invoice)
         apply_transition(invoice=invoice, new=S.SENT, by=by)
         if notifications_enabled():
             sent = Invoice.objects.select_related("parent", "student").get(pk=invoice.pk)
@@ -214,7 +214,7 @@ def invoices_on_read(*, by: User) -> int:
 @transaction.atomic
 def invoice_cancel(*, invoice_id: int, by: User, reason: str = "") -> Invoice:
     invoice = invoice_for_update(invoice_id)
-    check_can_manage_invoice(invoice, by)
+    check_can_manage_invoice(by, invoice)
     return apply_transition(invoice=invoice, new=S.CANCELLED, by=by, reason=reason)
 
 

@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from config.routing import websocket_urlpatterns
+
 # route → why it is public
 ANONYMOUS_API_VIEWS = {
     "": "the index at /: name, version and links to the docs",
@@ -45,7 +47,6 @@ def walk(patterns, prefix=""):
 
 
 def websocket_routes() -> list[str]:
-    from config.routing import websocket_urlpatterns
 
     return sorted(route for route, _ in walk(websocket_urlpatterns))
 

@@ -14,8 +14,13 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from assignments.models import Assignment, SubmissionFile
+from chat.models import Message
 from demo.seeding import seed_demo
 from demo.seeding.people import demo_email
+from invoices.models import Invoice
+from materials.models import Material, MaterialProgress
+from scheduling.models import Lesson
 from tests.invoices.factories import InvoiceFactory
 from tests.invoices.fakes import FakeProvider
 from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
@@ -66,11 +71,6 @@ def known_good_requests(users: dict) -> dict[str, dict]:
     """A valid request (the Case's arguments) per operation whose 2xx needs seeded rows that belong together and are
     in the right state, which generated ids and bodies do not find: sent once by the coverage phase as the
     operation's owner (tests/fuzz/test_api_fuzz.py OWNERS), before the generated cases."""
-    from assignments.models import Assignment, SubmissionFile
-    from chat.models import Message
-    from invoices.models import Invoice
-    from materials.models import Material, MaterialProgress
-    from scheduling.models import Lesson
 
     teacher, tutor = users["teacher"], users["tutor"]
     now = timezone.now()

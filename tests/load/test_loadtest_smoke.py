@@ -11,6 +11,8 @@ import time
 import pytest
 from django.conf import settings
 
+from tests.load.report import server_times
+from tests.load.run_loadtest import parse_args, seconds
 from tests.load.sampler import ProcSampler
 
 
@@ -68,7 +70,6 @@ def test_sampler_measures_cpu_and_memory_of_a_process():
 
 
 def test_server_times_group_ids_and_skip_the_warm_up(tmp_path):
-    from tests.load.report import server_times
 
     def line(clock: float, path: str, duration: float, method: str = "GET") -> str:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(clock))
@@ -92,8 +93,6 @@ def test_server_times_group_ids_and_skip_the_warm_up(tmp_path):
 
 def test_durations_are_read_like_locusts_run_time():
     import argparse
-
-    from tests.load.run_loadtest import parse_args, seconds
 
     assert [seconds(text) for text in ("90", "60s", "5m", "1h30m", "2m10s")] == [90, 60, 300, 5400, 130]
     for bad in ("", "m", "5x", "1.5m", "-3s"):

@@ -45,11 +45,13 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from chat.models import ChatRoom, Message, Participant
+from chat.selectors import rooms_for
 from chat.services import message_post
 from config import settings as project_settings
 from enrollments.models import Enrollment
 from materials.models import Material
 from scheduling.models import Lesson
+from scheduling.selectors import lessons_visible_to
 from tests import thresholds
 from tests.accounts.factories import StudentFactory
 from tests.assignments.factories import AssignmentFactory, hand_in
@@ -466,8 +468,6 @@ def test_select_related_effective(seeded, record_property):
     ):
         assert_fixed_query_count(record_property, client_of(seeded, role), path, label)
 
-    from scheduling.selectors import lessons_visible_to
-
     lessons = lessons_visible_to(seeded.users[Role.STUDENT])[:MIN_ITEMS]
 
     def touch(queryset):
@@ -489,8 +489,6 @@ def test_prefetch_related_effective(seeded, record_property):
         ("chat_rooms", "/api/chat/rooms/", Role.TEACHER),
     ):
         assert_fixed_query_count(record_property, client_of(seeded, role), path, label)
-
-    from chat.selectors import rooms_for
 
     rooms = rooms_for(seeded.users[Role.STUDENT])[:MIN_ITEMS]
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.parsing import DATETIME_MAX
+from scheduling.errors import SchedulingError
 from scheduling.models import Lesson
+from scheduling.services import weekly_slots
 
 URL = "/api/scheduling/lessons/"
 
@@ -75,8 +77,6 @@ def test_the_latest_series_the_bounds_admit_is_stored_and_read_back(make_client,
 @pytest.mark.django_db
 def test_weekly_slots_past_datetime_max_are_a_400_not_an_overflow(make_client, enrollment):
     """Below the parsers, the service itself refuses a series it cannot represent (defence in depth)."""
-    from scheduling.errors import SchedulingError
-    from scheduling.services import weekly_slots
 
     start = datetime(9999, 12, 20, 10, tzinfo=UTC)
     with pytest.raises(SchedulingError) as error:
