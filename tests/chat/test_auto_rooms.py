@@ -49,7 +49,7 @@ def test_an_enrollment_added_in_the_django_admin_makes_its_subject_room(django_c
     browser.force_login(AdminFactory())
     with django_capture_on_commit_callbacks(execute=True):
         response = browser.post(
-            "/admin/materials/enrollment/add/",
+            "/admin/enrollments/enrollment/add/",
             {
                 "student": student.pk,
                 "subject": subject.pk,
@@ -73,7 +73,7 @@ def test_an_enrollment_ended_in_the_django_admin_keeps_its_room_and_a_new_one_ge
     other_teacher = TeacherFactory()
     with django_capture_on_commit_callbacks(execute=True):
         response = browser.post(
-            f"/admin/materials/enrollment/{enrollment.pk}/change/",
+            f"/admin/enrollments/enrollment/{enrollment.pk}/change/",
             {
                 "student": enrollment.student_id,
                 "subject": enrollment.subject_id,
