@@ -68,7 +68,7 @@ def test_small_scale_makes_the_expected_people_and_volumes(seed, moment):
     assert 3_800 <= Message.objects.count() <= 4_200
     assert 340 <= Invoice.objects.count() <= 460
     assert StudentProfile.objects.count() == 50
-    empty = [label for label, count in counts().items() if count == 0 and label != "invoices.TelegramLinkCode"]
+    empty = [label for label, count in counts().items() if count == 0 and label != "notifications.TelegramLinkCode"]
     assert empty == []
 
 
