@@ -95,7 +95,7 @@ install-browser:
 ## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
 ## machines); CI runs them after `make test`.
 test-slow: install-dev install-load install-browser install-nginx
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m heavy $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "heavy and not prodlocal" $(PYTEST_ARGS)
 
 ## The fault suite alone (serial, real processes: Redis, PostgreSQL, Daphne and the worker broken under load); prints
 ## its table and writes reports/faults.md (docs/operations.md "Faults").
@@ -147,10 +147,10 @@ prod-local: install install-nginx
 prod-local-stop:
 	$(BIN)/python deploy/prod_local.py stop
 
-## The topology's proofs (tests/deploy, marked slow): HTTPS through nginx, HTTP redirected, chat across the two
+## The topology's proofs (tests/deploy, marked prodlocal; CI runs them after make test-slow): HTTPS through nginx, HTTP redirected, chat across the two
 ## Daphnes, a throttle counted across both, the replica streaming. Uses a running `make prod-local`, else starts one.
 prod-local-test: install-dev install-nginx
-	$(BIN)/python -m pytest -p no:xdist -m slow tests/deploy $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:xdist -m prodlocal tests/deploy $(PYTEST_ARGS)
 
 ## Remove .venv, the SQLite files, var/ and collected static files.
 clean:
@@ -162,6 +162,14 @@ clean:
 bench-chat: install-dev
 	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(BIN)/python tests/performance/bench_chat.py
+
+## CPU instructions per request of each list endpoint against an earlier commit (BENCH_REF), counted by callgrind:
+## unaffected by a busy machine (bench/instructions.py).
+.PHONY: bench-instructions
+bench-instructions: install-load
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind) || \
+		{ echo "make bench-instructions needs valgrind (Debian package valgrind)"; exit 1; }
+	$(BIN)/python -m bench.instructions
 
 ## Side by side with an earlier commit (BENCH_REF, default 51527be), in requests per CPU-second: see bench/compare.py.
 .PHONY: bench-compare

@@ -26,7 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / "var" / "prod-local" / "state.json"
 SCRIPT = ROOT / "deploy" / "prod_local.py"
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy, pytest.mark.xdist_group("prod_local"), pytest.mark.timeout(1200)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.heavy,
+    pytest.mark.prodlocal,
+    pytest.mark.xdist_group("prod_local"),
+    pytest.mark.timeout(1200),
+]
 
 
 def _running() -> bool:
