@@ -155,17 +155,3 @@ def progress_dashboard(user: User, student_id: int | None) -> dict:
         "average_percent": round(weighted / materials, 1) if materials else 0.0,
     }
     return {"student": student, "subjects": subjects, "totals": totals}
-
-
-def enrollments_visible_to(user: User) -> QuerySet[Enrollment]:
-    """Enrollments `user` may read: a teacher's own, those of a student/tutor/parent's students, all for admins."""
-    enrollments = Enrollment.objects.select_related("student", "subject", "teacher")
-    if user.is_admin:
-        return enrollments
-    if user.role == Role.TEACHER:
-        return enrollments.filter(teacher=user)
-    return enrollments.filter(student__in=student_ids_of(user))
-
-
-def subjects() -> QuerySet[Subject]:
-    return Subject.objects.all()
