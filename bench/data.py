@@ -1,7 +1,8 @@
 """Bench-only data: after `seed_demo --scale small`, enough rows for every benchmarked list to return a full
 page of 20 for the demo teacher (materials, lessons, assignments, chat rooms) and the demo admin (users).
 
-Uses the models directly (not the services: no side effects, no jobs). Idempotent: tops up to `ROWS` each.
+Uses the models directly (not the services: no jobs), except that a new enrollment is followed by chat's rooms sync,
+as every write of an enrollment is. Idempotent: tops up to `ROWS` each.
 Run with `python -m bench.data` from the project root (DJANGO_SETTINGS_MODULE defaults to config.settings).
 """
 
@@ -23,6 +24,7 @@ def main() -> None:
     from accounts.models import Role, User
     from assignments.models import Assignment, AssignmentStatus
     from chat.models import ChatRoom, Message, Participant, RoomKind
+    from chat.services import rooms_sync_for_student
     from enrollments.models import Enrollment, Subject
     from materials.models import Material, MaterialStatus
     from scheduling.models import Lesson
@@ -38,6 +40,8 @@ def main() -> None:
                 f"bench-student-{n}@demo.thebot", None, role=Role.STUDENT, first_name="Bench", last_name=f"S{n}"
             )
             Enrollment.objects.create(student=extra, teacher=teacher, subject=subject, is_active=True)
+            # As every write of an enrollment does (materials' services and admin): chat makes its rooms after commit.
+            transaction.on_commit(lambda student=extra: rooms_sync_for_student(student))
             students.append(extra)
         for n in range(Material.objects.filter(author=teacher).count(), ROWS):
             Material.objects.create(

@@ -18,12 +18,14 @@ from assignments.models import Assignment, SubmissionFile
 from chat.models import Message
 from demo.seeding import seed_demo
 from demo.seeding.people import demo_email
+from enrollments.models import Enrollment
 from invoices.models import Invoice
 from materials.models import Material, MaterialProgress
 from scheduling.models import Lesson
 from tests.invoices.factories import InvoiceFactory
 from tests.invoices.fakes import FakeProvider
 from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
+from tests.scheduling.factories import make_lesson
 
 ROLES = ["student", "teacher", "tutor", "parent", "admin"]
 PASSWORD = "fuzz-pass-2026"
@@ -76,6 +78,14 @@ def known_good_requests(users: dict) -> dict[str, dict]:
     now = timezone.now()
     lessons = Lesson.objects.filter(teacher=teacher, status="scheduled").order_by("pk")
     future, started = lessons.filter(start__gt=now).first(), lessons.filter(start__lte=now).first()
+    if started is None and future is not None:
+        # Seeded at 00:00-07:00 UTC no scheduled lesson has begun yet (the demo's school day is 07-19 UTC): one is
+        # added yesterday at 03:00 UTC, an hour the demo's grid never uses, so it overlaps nothing.
+        yesterday = (now - datetime.timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+        enrollment = Enrollment.objects.filter(
+            teacher_id=future.teacher_id, student_id=future.student_id, subject_id=future.subject_id
+        ).first()
+        started = make_lesson(enrollment, start=yesterday, meeting_url="https://meet.example.test/known-good")
     # The small world has no files and no draft invoice of the tutor: they are added here (rolled back with it).
     material = Material.objects.filter(author=teacher).order_by("pk").first()
     if material is not None and not material.file:
