@@ -119,7 +119,7 @@ def main() -> int:
     only = {item.strip() for item in os.environ.get("BENCH_ONLY", "").split(",") if item.strip()}
     selected = [endpoint for endpoint in ENDPOINTS if not only or endpoint[0] in only]
     trees = {REF: extract(REF), "this tree": ROOT}
-    names = {REF: "ref", "this tree": "head"}
+    names = {REF: f"ref-{REF}", "this tree": "head"}  # a database per commit
     print(
         f"Preparing both trees... servers on core {SERVER_CORE}, wrk on core {CLIENT_CORE}, {CONNECTIONS} "
         f"connections, {WARMUP} s warm-up + {REPEAT}x{DURATION} s per point, alternating",

@@ -51,7 +51,7 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     only = {item.strip() for item in os.environ.get("BENCH_ONLY", "").split(",") if item.strip()}
     selected = [e for e in ENDPOINTS if e[1] == "GET" and e[3] and (not only or e[0] in only)]
-    trees = {"ref": extract(REF), "head": ROOT}
+    trees = {f"ref-{REF}": extract(REF), "head": ROOT}  # a database per commit
     for name, tree in trees.items():
         if not (WORK / f"compare-{name}.sqlite3").exists():
             prepare(tree, name)
@@ -68,7 +68,7 @@ def main() -> int:
     print("|---|---|---|---|")
     worst = 0.0
     for label, _method, path, _who, _target in selected:
-        before, after = costs[(label, "ref")], costs[(label, "head")]
+        before, after = costs[(label, f"ref-{REF}")], costs[(label, "head")]
         change = (after - before) / before * 100
         worst = max(worst, change)
         print(f"| GET {path} | {before / 1e6:.2f} M | {after / 1e6:.2f} M | {change:+.1f} % |")
