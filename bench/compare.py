@@ -29,13 +29,12 @@ from bench.run import (
     SERVER_CORE,
     WARMUP,
     WORK,
+    alternate,
     free_port,
     login,
     request_for,
     server_env,
-    summarize,
     wait_until_up,
-    wrk,
 )
 
 BIN = Path(sys.executable).parent
@@ -137,14 +136,8 @@ def main() -> int:
         for label, method, path, who, _target in selected:
             connections = 1 if method == "POST" else CONNECTIONS
             scripts = {tree: request_for(label, method, who, logins[tree], tokens[tree]) for tree in servers}
-            for tree, (base, _pid) in servers.items():
-                wrk(base + path, scripts[tree], WARMUP, connections=connections)
-            runs: dict[str, list] = {tree: [] for tree in servers}
-            for _ in range(REPEAT):
-                for tree, (base, pid) in servers.items():
-                    runs[tree].append(wrk(base + path, scripts[tree], DURATION, pid, connections))
-            for tree in servers:
-                results[tree][label] = summarize(runs[tree])
+            for tree, summary in alternate(servers, path, scripts, connections).items():
+                results[tree][label] = summary
             print(f"  {label:12} done", file=sys.stderr, flush=True)
 
     print()

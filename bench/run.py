@@ -208,6 +208,18 @@ def summarize(runs: list) -> dict:
     }
 
 
+def alternate(servers: dict[str, tuple], path: str, scripts: dict[str, str], connections: int) -> dict[str, dict]:
+    """One endpoint on several servers (name -> (base URL, pid)): a warm-up each, then BENCH_REPEAT rounds in which
+    their runs alternate, so a change in the machine's load hits all alike; the summary of each server's runs."""
+    for name, (base, _pid) in servers.items():
+        wrk(base + path, scripts[name], WARMUP, connections=connections)
+    runs: dict[str, list] = {name: [] for name in servers}
+    for _ in range(REPEAT):
+        for name, (base, pid) in servers.items():
+            runs[name].append(wrk(base + path, scripts[name], DURATION, pid, connections))
+    return {name: summarize(runs[name]) for name in servers}
+
+
 def request_for(label: str, method: str, who: str | None, logins: dict, tokens: dict) -> str:
     headers, body = {}, None
     if who:
@@ -232,14 +244,8 @@ def bench_endpoints(all_servers: dict[str, tuple], logins: dict, selected: list)
         # A login is one Argon2 hash (~100 MB, by design): in parallel they would all finish late; one at a time.
         connections = 1 if method == "POST" else CONNECTIONS
         scripts = {kind: request_for(label, method, who, logins, tokens[kind]) for kind in servers}
-        for kind, (base, _pid) in servers.items():
-            wrk(base + path, scripts[kind], WARMUP, connections=connections)
-        runs: dict[str, list] = {kind: [] for kind in servers}
-        for _ in range(REPEAT):
-            for kind, (base, pid) in servers.items():
-                runs[kind].append(wrk(base + path, scripts[kind], DURATION, pid, connections))
-        for kind in servers:
-            results[kind][label] = summarize(runs[kind])
+        for kind, summary in alternate(servers, path, scripts, connections).items():
+            results[kind][label] = summary
             print(f"  {kind:8} {label:12} {fmt(results[kind][label])}", file=sys.stderr, flush=True)
     return results
 
