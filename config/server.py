@@ -11,6 +11,12 @@ limit. The refused body is not stored: the answer goes out with `Connection: clo
 whatever the client still sends is read and dropped for at most `LINGER_SECONDS` / `LINGER_BYTES` (so that the client
 reads the 413 rather than a reset), then the connection is aborted. The application never runs for such a request.
 
+On SIGTERM (or SIGINT) it shuts down gracefully (`GracefulServer`): it stops listening at once (new connections
+are refused, so a proxy tries another process), closes every WebSocket with code 1012 (service restart: clients
+reconnect elsewhere and resync, docs/websocket.md), closes idle keep-alive connections, answers the requests in
+flight (with `Connection: close`) for at most `SHUTDOWN_GRACE_SECONDS`, and only then lets Daphne cancel what is
+left and the process exit (status 0).
+
 `make run`, `make serve`, the Dockerfile, the load test and the chat benchmark start the server this way. The ASGI
 guard (`config.body_limits.BodyLimitGuard`) keeps the same limits under any other ASGI server.
 
@@ -23,14 +29,20 @@ hooks are reviewed with the upgrade.
 """
 
 import logging
+import os
+import threading
+import time
 import types
+import weakref
 from io import BytesIO
 from urllib.parse import unquote
 
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
-from twisted.internet import reactor
+from daphne.ws_protocol import WebSocketProtocol
+from django.conf import settings
+from twisted.internet import defer, reactor, task
 
 from config.body_limits import TOO_LARGE_BODY, body_limit
 from config.logging import loggable_path
@@ -42,7 +54,12 @@ TWISTED_VERSION = "26.10.0"
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 4 * 1024 * 1024
 
+# The WebSocket close code of a server going down for a restart (RFC 6455 registry: "Service Restart").
+SERVICE_RESTART = 1012
+DRAIN_POLL_SECONDS = 0.05
+
 logger = logging.getLogger("thebot.requests")
+server_logger = logging.getLogger("thebot.server")
 
 TOO_LARGE_RESPONSE = (
     b"HTTP/1.1 413 Content Too Large\r\n"
@@ -97,7 +114,17 @@ class BodyLimitRequest(WebRequest):
     def requestReceived(self, command, path, version):
         if self.body_refused:
             return  # answered already; the application never sees this request
+        if getattr(self.channel.factory.server, "draining", False):
+            self.last_on_connection()
         super().requestReceived(command, path, version)
+
+    def last_on_connection(self) -> None:
+        """Served, but the last on this connection (the server is shutting down): the client opens its next one
+        elsewhere."""
+        if self.channel is not None:
+            self.channel.persistent = False
+        if not self.startedWriting:
+            self.responseHeaders.setRawHeaders(b"Connection", [b"close"])
 
     def _refuse(self, path: str, *, declared: int | None) -> None:
         self.body_refused = True
@@ -155,9 +182,15 @@ def _loggable(path: str) -> str:
 
 
 class BodyLimitHTTPFactory(HTTPFactory):
+    def __init__(self, server):
+        super().__init__(server)
+        self.channels = weakref.WeakSet()  # open HTTP connections, for closing the idle ones at shutdown
+
     def buildProtocol(self, addr):
         protocol = super().buildProtocol(addr)
         protocol.requestFactory = BodyLimitRequest
+        # Twisted wraps the HTTPChannel (`_GenericHTTPChannelProtocol`, for HTTP/2 negotiation): the channel is kept.
+        self.channels.add(getattr(protocol, "_channel", protocol))
         return protocol
 
 
@@ -177,9 +210,94 @@ class BodyLimitServer(Server):
         self._http_factory = factory if isinstance(factory, BodyLimitHTTPFactory) else BodyLimitHTTPFactory(self)
 
 
+class GracefulServer(BodyLimitServer):
+    """`BodyLimitServer` that drains before Daphne's own shutdown (which cancels every application at once).
+
+    Daphne registers `kill_all_applications` as a "before shutdown" trigger of the reactor (SIGTERM and SIGINT stop
+    the reactor); the Deferred returned here holds the shutdown until the drain is over, then runs Daphne's.
+    """
+
+    draining = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ports = []
+
+    def listen_success(self, port):
+        self.ports.append(port)
+        super().listen_success(port)
+
+    def kill_all_applications(self):
+        drained = defer.ensureDeferred(self.drain(settings.SHUTDOWN_GRACE_SECONDS))
+        drained.addErrback(lambda failure: server_logger.error("drain failed: %s", failure.getErrorMessage()))
+        drained.addCallback(lambda _: super(GracefulServer, self).kill_all_applications())
+        return drained
+
+    async def drain(self, grace: float) -> None:
+        self.draining = True
+        deadline = time.monotonic() + grace
+        for port in self.ports:
+            await defer.maybeDeferred(port.stopListening)
+        self.ports = []
+        in_flight = len(self._busy())
+        for protocol in list(self.connections):
+            if isinstance(protocol, BodyLimitRequest) and not protocol.finished:
+                protocol.last_on_connection()
+        server_logger.info("shutting down", extra={"fields": {"in_flight": in_flight, "grace": grace}})
+        while True:
+            self._close_sockets()
+            self._close_idle_connections()
+            busy = self._busy()
+            if not busy or time.monotonic() >= deadline:
+                break
+            await task.deferLater(reactor, DRAIN_POLL_SECONDS, lambda: None)
+        fields = {"unfinished": len(busy), "in_flight": in_flight}
+        if busy:
+            server_logger.warning("shutdown grace over; cancelling what is left", extra={"fields": fields})
+        else:
+            server_logger.info("drained", extra={"fields": fields})
+
+    def _busy(self) -> list:
+        """Connections still open (a request in flight, a socket not closed yet) or whose application still runs
+        (a consumer's disconnect handler)."""
+        busy = []
+        for protocol, details in list(self.connections.items()):
+            instance = details.get("application_instance")
+            if "disconnected" not in details or (instance is not None and not instance.done()):
+                busy.append(protocol)
+        return busy
+
+    def _close_sockets(self) -> None:
+        for protocol in list(self.connections):
+            if isinstance(protocol, WebSocketProtocol) and protocol.state == WebSocketProtocol.STATE_OPEN:
+                # Autobahn's public `sendClose` takes only 1000 and 3000-4999; the frame itself allows 1012.
+                protocol.sendCloseFrame(code=SERVICE_RESTART, reasonUtf8=b"service restart")
+
+    def _close_idle_connections(self) -> None:
+        for channel in list(self.http_factory.channels):
+            transport = getattr(channel, "transport", None)
+            if transport is None or getattr(channel, "requests", True) or not getattr(transport, "connected", False):
+                continue
+            if getattr(transport, "protocol", channel) is not channel:
+                continue  # handed over to a WebSocket
+            transport.loseConnection()
+
+
 class CommandLine(CommandLineInterface):
-    description = "Daphne with the project's per-route body limits (config/server.py)."
-    server_class = BodyLimitServer
+    description = "Daphne with the project's per-route body limits and a graceful shutdown (config/server.py)."
+    server_class = GracefulServer
+
+    def run(self, args):
+        super().run(args)
+        # The reactor stopped. A synchronous view still running past the grace holds a thread of the executor,
+        # which the interpreter would wait for at exit: the process ends now instead (status 0, as a drain).
+        stuck = [
+            thread for thread in threading.enumerate() if thread is not threading.main_thread() and not thread.daemon
+        ]
+        if stuck and getattr(self.server, "draining", False):
+            server_logger.warning("exiting with threads still running", extra={"fields": {"threads": len(stuck)}})
+            logging.shutdown()
+            os._exit(0)
 
 
 if __name__ == "__main__":

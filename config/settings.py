@@ -266,6 +266,13 @@ WORKER_JOB_MAX_ATTEMPTS = env_int("WORKER_JOB_MAX_ATTEMPTS", 3)
 READINESS_TIMEOUT_SECONDS = env_float("READINESS_TIMEOUT_SECONDS", 1.0)
 READINESS_EXPECT_WORKER = env_bool("READINESS_EXPECT_WORKER", False)
 READINESS_WORKER_MAX_AGE_SECONDS = env_float("READINESS_WORKER_MAX_AGE_SECONDS", 30.0)
+# Graceful shutdown (issue 18): on SIGTERM the server (config/server.py) stops accepting, closes its WebSockets with
+# 1012 (service restart: clients reconnect and resync) and lets requests in flight finish for at most
+# SHUTDOWN_GRACE_SECONDS; a worker (jobs/worker.py) lets its running job finish for at most
+# WORKER_SHUTDOWN_GRACE_SECONDS, else gives it back to the queue (not counted as a failed run). Both then exit 0.
+# docker-compose.yml's stop_grace_period (30 s) is above both, with room for the process to exit.
+SHUTDOWN_GRACE_SECONDS = env_float("SHUTDOWN_GRACE_SECONDS", 20.0)
+WORKER_SHUTDOWN_GRACE_SECONDS = env_float("WORKER_SHUTDOWN_GRACE_SECONDS", 20.0)
 
 # --- Auth ----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
