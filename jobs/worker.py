@@ -4,18 +4,25 @@ own kind.
 A database error never ends it (it waits 1, 2, 4 … s up to WORKER_BACKOFF_MAX_SECONDS, logging each wait at WARNING,
 and goes on), and a job whose worker died is taken back through a lease (`reclaim_expired`): each worker touches its
 `WorkerHeartbeat` row, which names the job it runs.
+
+On SIGTERM (or SIGINT) it claims no more jobs, lets the running one finish for at most WORKER_SHUTDOWN_GRACE_SECONDS,
+and exits 0. A job still running then is interrupted (`ShutdownGraceOver`, raised in the job like a
+KeyboardInterrupt: its transactions roll back) and given back to the queue at once, its run not counted among
+WORKER_JOB_MAX_ATTEMPTS: another worker runs it again from the start (jobs are written to be re-run: `effect_once`).
 """
 
 import contextlib
 import logging
+import signal
 import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django_tasks_db.compat import TaskContext, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
@@ -28,6 +35,11 @@ logger = logging.getLogger("thebot.jobs")
 def backoff_delay(failures: int) -> float:
     """Seconds to wait after the n-th database failure in a row: 1, 2, 4 … capped at WORKER_BACKOFF_MAX_SECONDS."""
     return min(float(settings.WORKER_BACKOFF_MAX_SECONDS), 2.0 ** min(failures - 1, 30))
+
+
+class ShutdownGraceOver(BaseException):
+    """Raised in the running job when WORKER_SHUTDOWN_GRACE_SECONDS passed since SIGTERM: the job is released. A
+    BaseException, as KeyboardInterrupt is, so that a job's own `except Exception` does not swallow it."""
 
 
 class LeaseExpired(Exception):
@@ -83,12 +95,43 @@ class Worker(DBWorker):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._stop_beating = threading.Event()
+        self._stopping = threading.Event()
         self._job_to_release = False
+        self._in_job_call = False
+
+    def configure_signals(self) -> None:
+        """SIGTERM and SIGINT stop the worker gracefully (the main thread only: the command's)."""
+        signal.signal(signal.SIGTERM, self.shutdown)
+        signal.signal(signal.SIGINT, self.shutdown)
+
+    def shutdown(self, signum, frame) -> None:
+        if not self.running:
+            return  # stopping already: the grace decides
+        self.running = False
+        self._stopping.set()
+        grace = float(settings.WORKER_SHUTDOWN_GRACE_SECONDS)
+        logger.info(
+            "worker stopping",
+            extra={"fields": {"signal": signal.Signals(signum).name, "job_running": self.running_task, "grace": grace}},
+        )
+        # Armed even when idle: a job claimed in the same instant runs under the same grace.
+        signal.signal(signal.SIGALRM, self._grace_over)
+        signal.setitimer(signal.ITIMER_REAL, max(grace, 0.001))
+
+    def _grace_over(self, signum, frame) -> None:
+        if self._in_job_call:
+            raise ShutdownGraceOver
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, cut short by SIGTERM."""
+        self._stopping.wait(seconds)
 
     def run(self) -> None:
         logger.info("worker started", extra={"fields": {"worker": self.worker_id}})
         beater = None
         if not self.batch:
+            if threading.current_thread() is threading.main_thread():
+                self.configure_signals()
             beater = threading.Thread(target=self._beat_forever, daemon=True, name="worker-heartbeat")
             beater.start()
         failures = 0
@@ -111,7 +154,7 @@ class Worker(DBWorker):
                         extra={"fields": {"failures": failures, "delay": delay, "error": type(error).__name__}},
                     )
                     self._drop_connection()
-                    time.sleep(delay)
+                    self._wait(delay)
                     continue
                 if failures:
                     logger.warning("database back; worker resumes", extra={"fields": {"failures": failures}})
@@ -119,10 +162,11 @@ class Worker(DBWorker):
                 if job is None:
                     if self.batch:
                         return
-                    time.sleep(self.interval)
+                    self._wait(self.interval)
                     continue
                 self._run(job)
         finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
             self._stop_beating.set()
             if beater is not None:
                 beater.join(timeout=5)
@@ -142,6 +186,9 @@ class Worker(DBWorker):
 
     def _run(self, job: DBTaskResult) -> None:
         self._job_to_release = True
+        if not self.running:  # SIGTERM came while it was being claimed: not started, given back
+            self._release(job)
+            return
         try:
             self.run_task(job)  # records the job's own failure; raises only when the database is gone
         except DatabaseError as error:
@@ -156,6 +203,60 @@ class Worker(DBWorker):
             self._job_to_release = False
         except DatabaseError:
             self._drop_connection()
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        """django-tasks-db's `Worker.run_task` (0.13.0), with the job interrupted at the end of the shutdown grace
+        given back to the queue instead of recorded as failed."""
+        self.running_task = True
+        try:
+            task = db_task_result.task
+            task_result = db_task_result.task_result
+            backend_type = task.get_backend()
+            task_started.send(sender=backend_type, task_result=task_result)
+            self._in_job_call = True
+            try:
+                if task.takes_context:
+                    args = (TaskContext(task_result=task_result), *task_result.args)
+                else:
+                    args = tuple(task_result.args)
+                return_value = task.call(*args, **task_result.kwargs)
+            finally:
+                self._in_job_call = False
+            db_task_result.set_successful(return_value)
+            task_finished.send(sender=backend_type, task_result=db_task_result.task_result)
+        except ShutdownGraceOver:
+            self._release(db_task_result)
+        except BaseException as error:  # noqa: BLE001 - a job's failure of any kind is recorded, as django-tasks-db does
+            db_task_result.set_failed(error)
+            try:
+                sender = type(db_task_result.task.get_backend())
+                task_result = db_task_result.task_result
+            except (ImportError, SuspiciousOperation):
+                logger.exception("job failed unexpectedly", extra={"fields": {"id": str(db_task_result.id)}})
+            else:
+                task_finished.send(sender=sender, task_result=task_result)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
+
+    def _release(self, job: DBTaskResult) -> None:
+        """The job back in the queue, as if never claimed by this worker (its run is not counted as an attempt)."""
+        self._drop_connection()  # the interrupted job may have left it mid-query
+        worker_ids = list(job.worker_ids)
+        if worker_ids and worker_ids[-1] == self.worker_id:
+            worker_ids.pop()
+        fields = {"job": job.task_path, "id": str(job.id)}
+        try:
+            DBTaskResult.objects.filter(pk=job.pk, status="RUNNING").update(
+                status="READY", started_at=None, worker_ids=worker_ids
+            )
+            beat(self.worker_id, job_id=None, set_job=True)
+            self._job_to_release = False
+        except DatabaseError:  # its lease expires on its own
+            self._drop_connection()
+            logger.warning("job not released; database unavailable", extra={"fields": fields})
+            return
+        logger.warning("shutdown grace over; job released to the queue", extra={"fields": fields})
 
     @staticmethod
     def _drop_connection() -> None:

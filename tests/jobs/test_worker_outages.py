@@ -277,3 +277,64 @@ def test_session_check_outlives_a_database_outage(cluster):
         assert asyncio.run(scenario()) == 4401
     finally:
         server.stop()
+
+
+# --- Graceful shutdown: on SIGTERM the running job finishes within WORKER_SHUTDOWN_GRACE_SECONDS and the worker
+# exits 0; a job still running when the grace is over goes back to the queue at once (its run not counted as an
+# attempt) and another worker runs it, its external effect happening once.
+SHUTDOWN_BOUND = 120.0  # ends a broken run; never a timing assertion
+
+
+@pytest.mark.heavy
+def test_sigterm_lets_the_running_job_finish_and_the_worker_exits_0(cluster, database, workers, tmp_path):
+    effects, release = tmp_path / "effects.txt", tmp_path / "release"
+    worker = WorkerProcess(database, tmp_path / "worker.log", WORKER_SHUTDOWN_GRACE_SECONDS="600")
+    workers.append(worker)
+    job_id = enqueue(database, "effect_then_wait", str(effects), str(release))
+    wait_for(lambda: lines_of(effects) == ["effect"], "the job to start")
+
+    worker.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: worker.lines("worker stopping"), "the worker to take the signal")
+    assert worker.alive()
+    assert job_row(cluster, job_id)[0] == "RUNNING"
+    # A job enqueued now is left for another worker.
+    other = enqueue(database, "append_line", str(tmp_path / "out.txt"), "later")
+
+    release.touch()
+    assert worker.process.wait(timeout=SHUTDOWN_BOUND) == 0
+    status, worker_ids = job_row(cluster, job_id)
+    assert (status, len(worker_ids)) == ("SUCCESSFUL", 1)
+    assert job_row(cluster, other)[0] == "READY"
+    assert cluster.query("thebot", "SELECT count(*) FROM jobs_workerheartbeat") == [(0,)]
+
+
+@pytest.mark.heavy
+def test_a_job_running_past_the_grace_is_released_and_run_again_by_another_worker(cluster, database, workers, tmp_path):
+    effects, release = tmp_path / "effects.txt", tmp_path / "release"
+    first = WorkerProcess(database, tmp_path / "first.log", WORKER_SHUTDOWN_GRACE_SECONDS="0.5")
+    workers.append(first)
+    job_id = enqueue(database, "effect_then_wait", str(effects), str(release))
+    wait_for(lambda: lines_of(effects) == ["effect"], "the job to start")
+
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(timeout=SHUTDOWN_BOUND) == 0
+    assert first.lines("shutdown grace over; job released to the queue") == 1
+    # Back in the queue at once (no lease to wait for), its interrupted run not counted as an attempt.
+    assert job_row(cluster, job_id) == ("READY", [])
+
+    second = WorkerProcess(database, tmp_path / "second.log")
+    workers.append(second)
+    release.touch()
+    wait_for(lambda: job_row(cluster, job_id)[0] == "SUCCESSFUL", "another worker to run the job")
+    assert len(job_row(cluster, job_id)[1]) == 1
+    assert lines_of(effects) == ["effect"]  # the re-run found the recorded effect and did not repeat it
+
+
+@pytest.mark.heavy
+def test_an_idle_worker_exits_0_on_sigterm(cluster, database, workers, tmp_path):
+    worker = WorkerProcess(database, tmp_path / "idle.log")
+    workers.append(worker)
+    wait_for(lambda: cluster.query("thebot", "SELECT count(*) FROM jobs_workerheartbeat") == [(1,)], "a heartbeat")
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=SHUTDOWN_BOUND) == 0
+    assert cluster.query("thebot", "SELECT count(*) FROM jobs_workerheartbeat") == [(0,)]
