@@ -7,6 +7,9 @@
                                          prints the HTTPS URL and the demo logins
     python deploy/prod_local.py stop     stops every process and removes the clusters, Redis and nginx files
     python deploy/prod_local.py status   prints the state (JSON) and exits 1 when the topology is not running
+    python deploy/prod_local.py restart daphne1|daphne2
+                                         starts that Daphne again on its port (after a crash, a kill or a
+                                         SIGTERM) and waits until it is ready
 
 Everything runs with production settings (DJANGO_ENV=production, NUM_PROXIES=1, X-Accel media) but the demo
 seeding, which refuses production: it runs with development settings on the same database. The state (ports,
@@ -314,8 +317,7 @@ def start(state: dict, port_base: int, pg_prefix: str) -> None:
     state["demo_logins_file"] = str(logins_file)
     for index in (1, 2):
         port = ports[f"daphne{index}"]
-        command = [PYTHON, "-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", port, "config.asgi:application"]
-        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", command, app_env(state))
+        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", daphne_command(port), app_env(state))
         state["pids"][f"worker{index}"] = spawn(f"worker{index}", [PYTHON, "manage.py", "run_worker"], app_env(state))
         save(state)
     for index in (1, 2):
@@ -362,6 +364,23 @@ def stop(state: dict) -> None:
     STATE.unlink(missing_ok=True)
 
 
+def daphne_command(port: int) -> list:
+    return [PYTHON, "-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", port, "config.asgi:application"]
+
+
+def restart_daphne(state: dict, name: str) -> None:
+    """Start one of the two Daphne processes again, as `start` did, unless it still runs."""
+    pid = state["pids"][name]
+    if alive(pid) and ours(name, pid):
+        raise RuntimeError(f"{name} ({pid}) still runs")
+    port = state["ports"][name]
+    state["pids"][name] = spawn(name, daphne_command(port), app_env(state))
+    save(state)
+    url = f"http://127.0.0.1:{port}/api/health/ready/"
+    wait_for(f"{name} ready", lambda: http_ok(url, {"Host": "localhost"}), timeout=120)
+    log(f"restarted {name} ({state['pids'][name]})")
+
+
 def save(state: dict) -> None:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     STATE.write_text(json.dumps(state, indent=2, default=str))
@@ -377,7 +396,8 @@ def running(state: dict | None) -> bool:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="make prod-local: the compose topology as local processes")
-    parser.add_argument("action", nargs="?", default="start", choices=["start", "stop", "status"])
+    parser.add_argument("action", nargs="?", default="start", choices=["start", "stop", "status", "restart"])
+    parser.add_argument("process", nargs="?", choices=["daphne1", "daphne2"], help="restart: which Daphne")
     parser.add_argument("--port-base", type=int, default=28400)
     parser.add_argument("--pg-prefix", default="thebot-prod-local-pg-")
     options = parser.parse_args(argv[1:])
@@ -386,6 +406,11 @@ def main(argv: list[str]) -> int:
     if action == "status":
         print(json.dumps(state, indent=2))
         return 0 if running(state) else 1
+    if action == "restart":
+        if state is None or not state.get("url") or options.process is None:
+            parser.error("restart needs a running topology and daphne1 or daphne2")
+        restart_daphne(state, options.process)
+        return 0
     if action == "stop":
         if state is None:
             log("not running")
