@@ -3,8 +3,8 @@
     python deploy/prod_local.py start [--port-base N] [--pg-prefix P]
                                          nginx (TLS, deploy/nginx/default.conf.template) -> two Daphne processes,
                                          two `run_worker`, a private Redis, PostgreSQL primary + streaming replica
-                                         (initdb / pg_basebackup); migrated, static files collected, demo seeded;
-                                         prints the HTTPS URL and the demo logins
+                                         (initdb / pg_basebackup; the Daphnes read from the replica); migrated,
+                                         static files collected, demo seeded; prints the HTTPS URL and the demo logins
     python deploy/prod_local.py stop     stops every process and removes the clusters, Redis and nginx files
     python deploy/prod_local.py status   prints the state (JSON) and exits 1 when the topology is not running
 
@@ -315,7 +315,9 @@ def start(state: dict, port_base: int, pg_prefix: str) -> None:
     for index in (1, 2):
         port = ports[f"daphne{index}"]
         command = [PYTHON, "-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", port, "config.asgi:application"]
-        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", command, app_env(state))
+        # The Daphnes read from the replica (docs/operations.md "Read replicas"); the workers use the primary only.
+        replicas = app_env(state, DATABASE_REPLICA_URLS=state["replica_url"])
+        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", command, replicas)
         state["pids"][f"worker{index}"] = spawn(f"worker{index}", [PYTHON, "manage.py", "run_worker"], app_env(state))
         save(state)
     for index in (1, 2):

@@ -12,6 +12,9 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.db import connections, router, transaction
 from django.http import JsonResponse
 from django.test import RequestFactory
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from knox.models import AuthToken
 
 from accounts.models import User
@@ -226,3 +229,30 @@ def test_a_replica_lagging_past_the_bound_is_skipped(replica, settings):
     assert not db_router.ReplicaHealth().usable(ALIAS)
     settings.DATABASE_REPLICA_MAX_LAG = 10
     assert db_router.ReplicaHealth().usable(ALIAS)
+
+
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["get", "head", "post", "patch", "delete"]), st.integers(0, 2), st.booleans()),
+        max_size=8,
+    )
+)
+def test_a_request_reads_the_replica_exactly_when_nothing_pins_it_to_the_primary(replica, steps):
+    """Any sequence of requests by three users, each writing or not: a request reads the primary iff its method is
+    not safe, it wrote before reading, or its user wrote in an earlier request (within the sticky seconds)."""
+    users = TeacherFactory.create_batch(3)
+    for user in users:
+        cache.delete(db_router.STICKY_KEY.format(user_id=user.pk))
+    sticky = [False, False, False]
+    on_primary = User.objects.count()
+    for method, who, writes in steps:
+        if writes:
+            on_primary += 1
+        expected = on_primary if (method not in ("get", "head") or writes or sticky[who]) else 0
+        response = serve(write_then_count if writes else count_users, method=method, user=users[who])
+        assert response.status_code == 200
+        if method != "head":
+            assert int(response.content.decode().split(":")[1].strip(" }")) == expected
+        sticky[who] = sticky[who] or writes or method not in ("get", "head")
+    User.objects.all().delete()
