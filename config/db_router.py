@@ -10,7 +10,7 @@
 - Read-your-writes across requests and processes: after a request that wrote, its user's requests read the primary
   for `DATABASE_STICKY_SECONDS` (a marker in the shared cache, so every Daphne process sees it).
 - Token and session lookups (knox, sessions) always read the primary: a token created a moment ago on the primary
-  authenticates at once, whatever the replica's lag.
+  authenticates at once, whatever the replica's lag. So do the chat's models: its clients resync by message id.
 - A replica that does not answer, or whose replay lags more than `DATABASE_REPLICA_MAX_LAG` seconds behind the WAL
   it has received, is skipped. Each process checks a replica at most every `DATABASE_REPLICA_CHECK_SECONDS`, on a
   short-lived connection with a connect timeout; a connection or query error on a replica marks it down at once,
@@ -36,9 +36,10 @@ logger = logging.getLogger("thebot.db")
 
 PRIMARY = "default"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Apps whose rows authenticate a request: read from the primary, so a fresh login is never refused by a lagging
-# replica.
-PRIMARY_APPS = frozenset({"knox", "sessions"})
+# Apps read from the primary only. knox and sessions authenticate a request: a fresh login is never refused by a
+# lagging replica. chat: a client resynchronizes by message id ("everything after id N", docs/websocket.md), and a
+# page read from a replica a moment behind would skip a message that the client's next live id then hides for good.
+PRIMARY_APPS = frozenset({"knox", "sessions", "chat"})
 STICKY_KEY = "db-sticky:{user_id}"
 # On the replica: how far replay is behind what the replica has received. Nothing pending means no lag, however
 # long ago the last transaction was (an idle primary); else the age of the last replayed transaction.

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.handlers.exception import convert_exception_to_response
 from django.db import connections, router, transaction
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from knox.models import AuthToken
 
 from accounts.models import User
+from chat.models import ChatRoom, Message
 from config import db_router
 from tests import databases
 from tests.accounts.factories import StudentFactory, TeacherFactory
@@ -116,11 +118,12 @@ def test_reads_in_a_transaction_stay_on_the_primary(replica):
     assert users_seen(count_in_transaction) == 1
 
 
-def test_token_and_session_reads_go_to_the_primary(replica):
+def test_token_session_and_chat_reads_go_to_the_primary(replica):
     request_state = db_router.RequestState(request=RequestFactory().get("/"))
     token = db_router._state.set(request_state)
     try:
-        assert router.db_for_read(AuthToken) == "default"
+        for model in (AuthToken, Session, Message, ChatRoom):
+            assert router.db_for_read(model) == "default", model
         assert router.db_for_read(User) == ALIAS
     finally:
         db_router._state.reset(token)
