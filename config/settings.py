@@ -9,6 +9,7 @@ default in `.env.example` (tests/config/test_settings_env.py checks both). A `.e
 fills in what the environment does not set (see `load_dotenv_file`).
 """
 
+import copy
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -132,6 +133,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.db_router.ReplicaRoutingMiddleware",  # reads to replicas (DATABASE_REPLICA_URLS), else passes through
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -200,6 +202,35 @@ else:
     # connection's open write fails at once ("database table is locked"; no busy timeout applies), which made
     # tests with concurrent sockets flaky. A WAL file behaves as production does: readers never wait for writers.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "db.sqlite3-test")}
+# Read replicas (docs/operations.md "Read replicas"): DATABASE_REPLICA_URLS (comma-separated, empty: none) adds the
+# aliases replica_0, replica_1, … with the primary's options (pool, health checks); config.db_router sends an HTTP
+# request's reads there and everything else to the primary. A user who wrote reads the primary for
+# DATABASE_STICKY_SECONDS; a replica lagging more than DATABASE_REPLICA_MAX_LAG seconds or not answering within
+# DATABASE_REPLICA_CONNECT_TIMEOUT seconds (libpq's minimum is 2) is skipped, rechecked every
+# DATABASE_REPLICA_CHECK_SECONDS per process; a request waits at most DATABASE_REPLICA_POOL_TIMEOUT seconds for a
+# replica's pooled connection before it reads the primary. Tests mirror the replicas onto the test database.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+DATABASE_STICKY_SECONDS = env_float("DATABASE_STICKY_SECONDS", 5.0)
+DATABASE_REPLICA_MAX_LAG = env_float("DATABASE_REPLICA_MAX_LAG", 10.0)
+DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 3.0)
+DATABASE_REPLICA_CONNECT_TIMEOUT = env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 2)
+DATABASE_REPLICA_POOL_TIMEOUT = env_float("DATABASE_REPLICA_POOL_TIMEOUT", 1.0)
+DATABASE_REPLICAS = []
+for _index, _url in enumerate(DATABASE_REPLICA_URLS):
+    _replica = dj_database_url.parse(_url, conn_health_checks=True)
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS: a replica must use the primary's database engine")
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        _replica[_key] = DATABASES["default"][_key]
+    _replica["OPTIONS"] = copy.deepcopy(DATABASES["default"].get("OPTIONS", {})) | _replica.get("OPTIONS", {})
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["OPTIONS"]["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
+        if "pool" in _replica["OPTIONS"]:
+            _replica["OPTIONS"]["pool"]["timeout"] = DATABASE_REPLICA_POOL_TIMEOUT
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_index}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_index}")
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"] if DATABASE_REPLICAS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer ------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
     python deploy/prod_local.py start [--port-base N] [--pg-prefix P]
                                          nginx (TLS, deploy/nginx/default.conf.template) -> two Daphne processes,
                                          two `run_worker`, a private Redis, PostgreSQL primary + streaming replica
-                                         (initdb / pg_basebackup); migrated, static files collected, demo seeded;
-                                         prints the HTTPS URL and the demo logins
+                                         (initdb / pg_basebackup; the Daphnes read from the replica); migrated,
+                                         static files collected, demo seeded; prints the HTTPS URL and the demo logins
     python deploy/prod_local.py stop     stops every process and removes the clusters, Redis and nginx files
     python deploy/prod_local.py status   prints the state (JSON) and exits 1 when the topology is not running
     python deploy/prod_local.py restart daphne1|daphne2
@@ -317,7 +317,7 @@ def start(state: dict, port_base: int, pg_prefix: str) -> None:
     state["demo_logins_file"] = str(logins_file)
     for index in (1, 2):
         port = ports[f"daphne{index}"]
-        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", daphne_command(port), app_env(state))
+        state["pids"][f"daphne{index}"] = spawn(f"daphne{index}", daphne_command(port), daphne_env(state))
         state["pids"][f"worker{index}"] = spawn(f"worker{index}", [PYTHON, "manage.py", "run_worker"], app_env(state))
         save(state)
     for index in (1, 2):
@@ -368,13 +368,18 @@ def daphne_command(port: int) -> list:
     return [PYTHON, "-m", "config.server", "-v", "0", "-b", "127.0.0.1", "-p", port, "config.asgi:application"]
 
 
+def daphne_env(state: dict) -> dict:
+    """The Daphnes read from the replica (docs/operations.md "Read replicas"); the workers use the primary only."""
+    return app_env(state, DATABASE_REPLICA_URLS=state["replica_url"])
+
+
 def restart_daphne(state: dict, name: str) -> None:
     """Start one of the two Daphne processes again, as `start` did, unless it still runs."""
     pid = state["pids"][name]
     if alive(pid) and ours(name, pid):
         raise RuntimeError(f"{name} ({pid}) still runs")
     port = state["ports"][name]
-    state["pids"][name] = spawn(name, daphne_command(port), app_env(state))
+    state["pids"][name] = spawn(name, daphne_command(port), daphne_env(state))
     save(state)
     url = f"http://127.0.0.1:{port}/api/health/ready/"
     wait_for(f"{name} ready", lambda: http_ok(url, {"Host": "localhost"}), timeout=120)
