@@ -7,6 +7,13 @@ runs in its own context, so each built its own `RedisCacheClient` and pool and o
 connection and its 16 KiB read buffers: measured, 32 of the 76 KiB an idle chat socket cost the server, and one
 Redis client per socket. Here every cache object of a process shares one client per (servers, options); the
 client and redis-py's pool are thread-safe, and the pool reconnects by itself in a forked child.
+
+RedisBreaker bounds what a stalled Redis costs a request: every command already waits at most REDIS_SOCKET_TIMEOUT,
+but a request makes several (throttle, send limit, ticket, publish), each paying it. After one command of a process
+times out or fails to connect, the process's Redis commands fail at once (redis.ConnectionError, which every caller
+already handles: throttles fail open, chat events resync) for REDIS_BREAKER_SECONDS; then one command tries Redis
+again while the others keep failing at once, and its answer closes the breaker. The cache's connections and the
+channel layer's (chat/layer.py) share the one breaker of their process.
 """
 
 import pickle  # nosec B403  # values this process stored itself, never bytes from outside (see LocalCache)
@@ -14,14 +21,119 @@ import threading
 import time
 from typing import ClassVar
 
+import redis
+import redis.asyncio
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
+
+BREAKER_OPEN_MESSAGE = "Redis did not answer moments ago: failing at once for REDIS_BREAKER_SECONDS"
+
+
+class RedisBreaker:
+    """Per process: closed (commands go to Redis), open (they fail at once) or probing (one command goes)."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open_until = 0.0  # 0: closed
+        self.trips = 0
+
+    def admit(self) -> None:
+        """Before a command is sent: raise while open; the first command after the open period is the probe."""
+        if not self._open_until:
+            return
+        with self._lock:
+            now = self.clock()
+            if self._open_until and now < self._open_until:
+                raise redis.ConnectionError(BREAKER_OPEN_MESSAGE)
+            if self._open_until:
+                # The probe: the others fail at once while it may wait for its answer.
+                self._open_until = now + settings.REDIS_SOCKET_TIMEOUT + settings.REDIS_CONNECT_TIMEOUT
+
+    def failed(self) -> None:
+        seconds = settings.REDIS_BREAKER_SECONDS
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._open_until = self.clock() + seconds
+            self.trips += 1
+
+    def answered(self) -> None:
+        if self._open_until:
+            with self._lock:
+                self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return bool(self._open_until) and self.clock() < self._open_until
+
+
+BREAKER = RedisBreaker()
+_UNANSWERED = (redis.ConnectionError, redis.TimeoutError)
+
+
+class BreakerConnection(redis.Connection):
+    """redis-py's connection reporting to the process's RedisBreaker (the cache, throttles, tickets, presence)."""
+
+    breaker = BREAKER
+
+    def send_packed_command(self, command, check_health=True):
+        self.breaker.admit()
+        try:
+            return super().send_packed_command(command, check_health)
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)
+        except redis.ResponseError:
+            self.breaker.answered()  # an error reply is an answer
+            raise
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+        self.breaker.answered()
+        return response
+
+
+class AsyncBreakerConnection(redis.asyncio.Connection):
+    """The same for redis.asyncio (the chat's channel layer): a read that returns None (a pub/sub poll with its own
+    timeout) says nothing about Redis."""
+
+    breaker = BREAKER
+
+    async def send_packed_command(self, command, check_health=True):
+        self.breaker.admit()
+        try:
+            return await super().send_packed_command(command, check_health)
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+
+    async def read_response(self, *args, **kwargs):
+        try:
+            response = await super().read_response(*args, **kwargs)
+        except redis.ResponseError:
+            self.breaker.answered()
+            raise
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+        if response is not None:
+            self.breaker.answered()
+        return response
 
 
 class SharedRedisCache(RedisCache):
     _clients: ClassVar[dict[tuple, RedisCacheClient]] = {}
     _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._options = {"connection_class": BreakerConnection, **self._options}
 
     @cached_property
     def _cache(self) -> RedisCacheClient:
