@@ -20,8 +20,6 @@ from collections.abc import Awaitable, Callable
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close, decode_hosts
 
-from config.cache import AsyncBreakerConnection
-
 logger = logging.getLogger("thebot.chat")
 
 # Seconds between reconnection attempts while Redis is unreachable.
@@ -49,9 +47,7 @@ class ResyncingPubSubChannelLayer(RedisPubSubChannelLayer):
 class _LoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts=None, *args, **kwargs):
         super().__init__(hosts, *args, **kwargs)
-        # The process's Redis breaker (config/cache.py) covers the layer's publishes and subscriptions too.
-        hosts = [{"connection_class": AsyncBreakerConnection, **host} for host in decode_hosts(hosts)]
-        self._shards = [_Shard(host, self) for host in hosts]
+        self._shards = [_Shard(host, self) for host in decode_hosts(hosts)]
 
 
 class _Shard(RedisSingleShardConnection):

@@ -12,8 +12,11 @@ RedisBreaker bounds what a stalled Redis costs a request: every command already 
 but a request makes several (throttle, send limit, ticket, publish), each paying it. After one command of a process
 times out or fails to connect, the process's Redis commands fail at once (redis.ConnectionError, which every caller
 already handles: throttles fail open, chat events resync) for REDIS_BREAKER_SECONDS; then one command tries Redis
-again while the others keep failing at once, and its answer closes the breaker. The cache's connections and the
-channel layer's (chat/layer.py) share the one breaker of their process.
+again while the others keep failing at once, and its answer closes the breaker. It covers the cache's connections
+(what goes through them: throttles and counters, tickets, presence). The chat's channel layer keeps its own bound
+(REDIS_SOCKET_TIMEOUT per command, chat/broadcast.py's PUBLISH_TIMEOUT_SECONDS per publish) and its resubscription
+logic (chat/layer.py): measured in the fault suite, a breaker on its subscribing connection left a process's
+subscriptions unrestored after a paused Redis.
 """
 
 import pickle  # nosec B403  # values this process stored itself, never bytes from outside (see LocalCache)
@@ -22,7 +25,6 @@ import time
 from typing import ClassVar
 
 import redis
-import redis.asyncio
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -96,34 +98,6 @@ class BreakerConnection(redis.Connection):
             self.breaker.failed()
             raise
         self.breaker.answered()
-        return response
-
-
-class AsyncBreakerConnection(redis.asyncio.Connection):
-    """The same for redis.asyncio (the chat's channel layer): a read that returns None (a pub/sub poll with its own
-    timeout) says nothing about Redis."""
-
-    breaker = BREAKER
-
-    async def send_packed_command(self, command, check_health=True):
-        self.breaker.admit()
-        try:
-            return await super().send_packed_command(command, check_health)
-        except _UNANSWERED:
-            self.breaker.failed()
-            raise
-
-    async def read_response(self, *args, **kwargs):
-        try:
-            response = await super().read_response(*args, **kwargs)
-        except redis.ResponseError:
-            self.breaker.answered()
-            raise
-        except _UNANSWERED:
-            self.breaker.failed()
-            raise
-        if response is not None:
-            self.breaker.answered()
         return response
 
 

@@ -3,14 +3,12 @@ command timed out, the process's next commands fail at once without reaching Red
 not one per command); after REDIS_BREAKER_SECONDS one command probes Redis again, and its answer closes the
 breaker. The breaker's clock is injected; nothing here waits on the wall clock except Redis' own socket timeout."""
 
-import asyncio
 import uuid
 
 import pytest
 import redis
 
-from chat.layer import ResyncingPubSubChannelLayer
-from config.cache import BREAKER_OPEN_MESSAGE, AsyncBreakerConnection, BreakerConnection, RedisBreaker, SharedRedisCache
+from config.cache import BREAKER_OPEN_MESSAGE, BreakerConnection, RedisBreaker, SharedRedisCache
 from tests.chat.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary")
@@ -111,41 +109,3 @@ def test_the_breaker_off_lets_every_command_wait(server, breaker, settings):
         server.resume()
     assert breaker.trips == 0
     assert cache.get("k") == "v"
-
-
-def test_the_channel_layer_shares_the_breaker(server, breaker):
-    name = f"AsyncConnection{uuid.uuid4().hex}"
-    connection = type(name, (AsyncBreakerConnection,), {"breaker": breaker})
-    host = {"address": server.url, "socket_timeout": TIMEOUT, "connection_class": connection}
-    layer = ResyncingPubSubChannelLayer(hosts=[host], prefix=f"h-breaker-{uuid.uuid4().hex[:6]}")
-
-    async def scenario() -> None:
-        await layer.group_send("room", {"type": "chat.event"})  # connected, answered
-        server.pause()
-        try:
-            with pytest.raises(redis.TimeoutError):
-                await layer.group_send("room", {"type": "chat.event"})
-            with pytest.raises(redis.ConnectionError, match=BREAKER_OPEN_MESSAGE):
-                await layer.group_send("room", {"type": "chat.event"})
-        finally:
-            server.resume()
-        breaker.clock.now += 2.0
-        await layer.group_send("room", {"type": "chat.event"})
-        assert not breaker.is_open()
-        await layer.flush()
-
-    asyncio.run(scenario())
-    assert breaker.trips == 1
-
-
-def test_the_project_channel_layer_connects_through_the_breaker(server):
-    layer = ResyncingPubSubChannelLayer(hosts=[{"address": server.url}], prefix="h-breaker-check")
-
-    async def pool_class():
-        shard = layer._get_layer()._shards[0]
-        shard._ensure_redis()
-        found = shard._redis.connection_pool.connection_class
-        await layer.flush()
-        return found
-
-    assert asyncio.run(pool_class()) is AsyncBreakerConnection
