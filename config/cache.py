@@ -79,14 +79,21 @@ class BreakerConnection(redis.Connection):
     """redis-py's connection reporting to the process's RedisBreaker (the cache, throttles, tickets, presence)."""
 
     breaker = BREAKER
+    _admitted = False  # inside an admitted command: what it sends itself (HELLO on connecting, a health-check PING)
+    # is part of it, not asked again (the probe's own PING would be refused by the window the probe holds)
 
     def send_packed_command(self, command, check_health=True):
+        if self._admitted:
+            return super().send_packed_command(command, check_health)
         self.breaker.admit()
+        self._admitted = True
         try:
             return super().send_packed_command(command, check_health)
         except _UNANSWERED:
             self.breaker.failed()
             raise
+        finally:
+            self._admitted = False
 
     def read_response(self, *args, **kwargs):
         try:

@@ -50,7 +50,9 @@ def cache_for(server: RedisServer, breaker: RedisBreaker) -> SharedRedisCache:
     """A cache of its own (its own client and pool) whose connections report to `breaker`."""
     name = f"Connection{uuid.uuid4().hex}"
     connection = type(name, (BreakerConnection,), {"breaker": breaker})
+    # A health check before (nearly) every command: the probe's own PING must not be refused by its own window.
     options = {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT, "connection_class": connection}
+    options["health_check_interval"] = 0.001
     return SharedRedisCache(server.url, {"KEY_PREFIX": f"h-breaker-{uuid.uuid4().hex[:6]}", "OPTIONS": options})
 
 
@@ -66,14 +68,15 @@ def test_after_one_timeout_commands_fail_at_once_until_a_probe_answers(server, b
     try:
         with pytest.raises(redis.TimeoutError):  # this one waited for Redis: the socket timeout
             cache.get("k")
-        assert breaker.trips == 1
+        tripped = breaker.trips
+        assert tripped >= 1  # (a timed-out health-check PING and its command may both count)
         for _ in range(5):  # these never reach Redis
             with pytest.raises(redis.ConnectionError, match=BREAKER_OPEN_MESSAGE):
                 cache.get("k")
         breaker.clock.now += 2.0  # the open period is over: the next command probes, and Redis is still paused
         with pytest.raises(redis.TimeoutError):
             cache.get("k")
-        assert breaker.trips == 2
+        assert breaker.trips > tripped
         with pytest.raises(redis.ConnectionError, match=BREAKER_OPEN_MESSAGE):
             cache.set("k", "w")
     finally:
