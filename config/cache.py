@@ -7,6 +7,16 @@ runs in its own context, so each built its own `RedisCacheClient` and pool and o
 connection and its 16 KiB read buffers: measured, 32 of the 76 KiB an idle chat socket cost the server, and one
 Redis client per socket. Here every cache object of a process shares one client per (servers, options); the
 client and redis-py's pool are thread-safe, and the pool reconnects by itself in a forked child.
+
+RedisBreaker bounds what a stalled Redis costs a request: every command already waits at most REDIS_SOCKET_TIMEOUT,
+but a request makes several (throttle, send limit, ticket, publish), each paying it. After one command of a process
+times out or fails to connect, the process's Redis commands fail at once (redis.ConnectionError, which every caller
+already handles: throttles fail open, chat events resync) for REDIS_BREAKER_SECONDS; then one command tries Redis
+again while the others keep failing at once, and its answer closes the breaker. It covers the cache's connections
+(what goes through them: throttles and counters, tickets, presence). The chat's channel layer keeps its own bound
+(REDIS_SOCKET_TIMEOUT per command, chat/broadcast.py's PUBLISH_TIMEOUT_SECONDS per publish) and its resubscription
+logic (chat/layer.py): measured in the fault suite, a breaker on its subscribing connection left a process's
+subscriptions unrestored after a paused Redis.
 """
 
 import pickle  # nosec B403  # values this process stored itself, never bytes from outside (see LocalCache)
@@ -14,14 +24,97 @@ import threading
 import time
 from typing import ClassVar
 
+import redis
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
+
+BREAKER_OPEN_MESSAGE = "Redis did not answer moments ago: failing at once for REDIS_BREAKER_SECONDS"
+
+
+class RedisBreaker:
+    """Per process: closed (commands go to Redis), open (they fail at once) or probing (one command goes)."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open_until = 0.0  # 0: closed
+        self.trips = 0
+
+    def admit(self) -> None:
+        """Before a command is sent: raise while open; the first command after the open period is the probe."""
+        if not self._open_until:
+            return
+        with self._lock:
+            now = self.clock()
+            if self._open_until and now < self._open_until:
+                raise redis.ConnectionError(BREAKER_OPEN_MESSAGE)
+            if self._open_until:
+                # The probe: the others fail at once while it may wait for its answer.
+                self._open_until = now + settings.REDIS_SOCKET_TIMEOUT + settings.REDIS_CONNECT_TIMEOUT
+
+    def failed(self) -> None:
+        seconds = settings.REDIS_BREAKER_SECONDS
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._open_until = self.clock() + seconds
+            self.trips += 1
+
+    def answered(self) -> None:
+        if self._open_until:
+            with self._lock:
+                self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return bool(self._open_until) and self.clock() < self._open_until
+
+
+BREAKER = RedisBreaker()
+_UNANSWERED = (redis.ConnectionError, redis.TimeoutError)
+
+
+class BreakerConnection(redis.Connection):
+    """redis-py's connection reporting to the process's RedisBreaker (the cache, throttles, tickets, presence)."""
+
+    breaker = BREAKER
+    _admitted = False  # inside an admitted command: what it sends itself (HELLO on connecting, a health-check PING)
+    # is part of it, not asked again (the probe's own PING would be refused by the window the probe holds)
+
+    def send_packed_command(self, command, check_health=True):
+        if self._admitted:
+            return super().send_packed_command(command, check_health)
+        self.breaker.admit()
+        self._admitted = True
+        try:
+            return super().send_packed_command(command, check_health)
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+        finally:
+            self._admitted = False
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)
+        except redis.ResponseError:
+            self.breaker.answered()  # an error reply is an answer
+            raise
+        except _UNANSWERED:
+            self.breaker.failed()
+            raise
+        self.breaker.answered()
+        return response
 
 
 class SharedRedisCache(RedisCache):
     _clients: ClassVar[dict[tuple, RedisCacheClient]] = {}
     _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._options = {"connection_class": BreakerConnection, **self._options}
 
     @cached_property
     def _cache(self) -> RedisCacheClient:

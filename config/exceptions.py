@@ -11,6 +11,7 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -39,6 +40,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 class ApiError(Exception):
@@ -120,8 +122,49 @@ _DRF_CODES = {
 }
 
 
+# --- The database out of reach ----------------------------------------------------------------------------------
+# PostgreSQL stopped, restarting or unreachable: the pool gives up after DATABASE_POOL_TIMEOUT (psycopg_pool's
+# PoolTimeout, an OperationalError that Django re-raises as django.db.OperationalError), or a connection dies under
+# a query (OperationalError, or InterfaceError once it is closed). That is an outage, not a bug: the client gets 503
+# with `Retry-After` and the JSON contract, the log one WARNING line without a traceback.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 1
+DATABASE_UNAVAILABLE_DETAIL = "The service is temporarily unavailable; try again shortly."
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, DATABASE_UNAVAILABLE)
+
+
+def _log_database_unavailable(exc: BaseException, request) -> None:
+    path = loggable_path(request) if request is not None else None
+    logger.warning(
+        "database unavailable",
+        extra={
+            "fields": {
+                "path": path,
+                "method": getattr(request, "method", None),
+                "error": f"{type(exc.__cause__ or exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            }
+        },
+    )
+
+
+def database_unavailable_response(exc: BaseException, request) -> JsonResponse:
+    """The 503 of an outage, for Django views and middleware (DRF views get theirs from api_exception_handler)."""
+    _log_database_unavailable(exc, request)
+    response = json_error(503, DATABASE_UNAVAILABLE_DETAIL, ErrorCode.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER."""
+    if is_database_unavailable(exc):
+        request = context.get("request")
+        _log_database_unavailable(exc, request)
+        body = error_body(DATABASE_UNAVAILABLE_DETAIL, ErrorCode.SERVICE_UNAVAILABLE)
+        return Response(body, status=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
     if isinstance(exc, ApiError):
         return Response(error_body(exc.detail, exc.code, exc.fields, exc.extra), status=exc.status_code)
     if isinstance(exc, Http404):

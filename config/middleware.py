@@ -5,8 +5,10 @@ import re
 import time
 import uuid
 
+from django.http import HttpResponse
+
 from config.body_limits import TOO_LARGE_CODE, TOO_LARGE_DETAIL, body_limit, declared_length
-from config.exceptions import json_error
+from config.exceptions import database_unavailable_response, is_database_unavailable, json_error
 from config.logging import loggable_path, request_id_var
 
 request_logger = logging.getLogger("thebot.requests")
@@ -48,7 +50,6 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
         response._has_been_logged = True  # read by django.utils.log.log_response
         request_logger.log(
             response_log_level(response.status_code),
@@ -59,10 +60,43 @@ class RequestIdMiddleware:
                     "path": loggable_path(request),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": getattr(user, "pk", None),
+                    "user_id": _user_id(request),
                 }
             },
         )
+        return response
+
+
+def _user_id(request) -> int | None:
+    """The signed-in user's id, or None; None too when reading the session's user needs a database that is down."""
+    user = getattr(request, "user", None)
+    try:
+        return getattr(user, "pk", None)
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            return None
+        raise
+
+
+class DatabaseUnavailableMiddleware:
+    """A view outside DRF (the admin, Django's auth views) that meets a database out of reach answers 503, as DRF's
+    views do through config.exceptions.api_exception_handler: JSON under /api/, plain text elsewhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        response = database_unavailable_response(exception, request)
+        if not request.path.startswith("/api/"):
+            response = HttpResponse(
+                "Service temporarily unavailable.\n", status=503, content_type="text/plain; charset=utf-8"
+            )
+            response["Retry-After"] = "1"
         return response
 
 

@@ -49,6 +49,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "request_too_large": "The request body is larger than the server accepts.",
     "unsupported_media_type": "The body's Content-Type is not accepted here.",
     "throttled": "Too many requests; `Retry-After` says how many seconds to wait.",
+    "service_unavailable": "The database is out of reach for the moment; retry after `Retry-After` seconds.",
     # uploads (files/checks.py)
     "file_too_large": "The file is larger than UPLOAD_MAX_FILE_SIZE.",
     "file_empty": "The file is empty.",

@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # a database outage in a Django view: 503, not 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,7 +174,10 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=T
 DATABASE_POOL = env_bool("DATABASE_POOL", True)
 DATABASE_POOL_MIN = env_int("DATABASE_POOL_MIN", 2)
 DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 20)
-DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
+# The wait is short (well under nginx's proxy_read_timeout, HTTP_TIMEOUT): with the database down a request answers
+# 503 `service_unavailable` after it (config/exceptions.py), and a balancer or client retries; docs/operations.md
+# "Connection pool" has the sizes per process against PostgreSQL's max_connections.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 3.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request runs in its own thread, so persistent per-thread connections would pile up:
     # psycopg's pool shares a bounded set of connections instead (CONN_MAX_AGE must stay 0 with a pool).
@@ -250,6 +254,10 @@ EMBEDDED_CACHES = {"default": {"BACKEND": "config.cache.LocalCache", "OPTIONS": 
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 1.0)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 1.0)
 REDIS_HEALTH_CHECK_SECONDS = env_int("REDIS_HEALTH_CHECK_SECONDS", 10)
+# After a Redis command of a process times out or cannot connect, the process's Redis commands fail at once for this
+# many seconds, then one tries again (config.cache.RedisBreaker): a request pays one timeout at most, not one per
+# command. 0 turns it off.
+REDIS_BREAKER_SECONDS = env_float("REDIS_BREAKER_SECONDS", 2.0)
 REDIS_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,

@@ -13,14 +13,17 @@ Each client spreads over both Daphne processes and moves to the other one when i
 load balancer does). Every request is recorded (start, end, status or no answer)."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+import psycopg
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -47,11 +50,14 @@ class Figures:
     scenario: str
     requests: int = 0
     server_errors: int = 0
+    not_503: int = 0  # 5xx other than 503 (an outage answers 503 service_unavailable; anything else is a bug)
     no_answer: int = 0
     server_errors_after: int = 0  # 5xx (or no answer) of requests started once the service was back for 1 s
     recovery: float | None = None  # first 2xx of a request started after the service was back, seconds
     slowest: float = 0.0
     slowest_by_kind: dict = field(default_factory=dict)
+    slowest_during: float = 0.0  # the slowest request started between the fault and "back"
+    max_backends: int | None = None  # most client backends of the application's database seen (pg_stat_activity)
     sent: int = 0
     stored: int = 0
     received: list[int] = field(default_factory=list)
@@ -156,6 +162,8 @@ class Load:
             self.sent_invoices.append(bill["invoice"])
 
     async def __aenter__(self):
+        self.backends = BackendSampler(self.stack)
+        self.backends.start()
         self.http = httpx.AsyncClient(timeout=30)
         # Sockets on servers 1, 0, 1: two of three on the server the Daphne scenario kills.
         self.readers = [Reader(self, index + 1, self.tokens[1 + index]) for index in range(3)]
@@ -202,6 +210,7 @@ class Load:
         await asyncio.gather(*self.tasks[: len(self.readers)])
 
     async def __aexit__(self, *exc):
+        await asyncio.to_thread(self.backends.stop)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -219,6 +228,10 @@ class Load:
         figures = Figures(scenario=name, outage=round(outage, 1))
         figures.requests = len(self.records)
         figures.server_errors = sum(1 for r in self.records if r.status is not None and r.status >= 500)
+        figures.not_503 = sum(1 for r in self.records if r.status is not None and r.status >= 500 and r.status != 503)
+        during = [r.ended - r.started for r in self.records if back - outage <= r.started <= back]
+        figures.slowest_during = round(max(during, default=0.0), 2)
+        figures.max_backends = self.backends.most
         figures.no_answer = sum(1 for r in self.records if r.status is None)
         figures.server_errors_after = sum(
             1 for r in self.records if r.started >= back + 1 and (r.status is None or r.status >= 500)
@@ -267,6 +280,32 @@ class Load:
         figures.jobs_duplicated = sum(count - 1 for count in done.values())
         figures.jobs_lost = len(wanted - set(done))
         figures.jobs_stuck = pending()
+
+
+class BackendSampler(threading.Thread):
+    """Polls the number of client backends of the application's database (its own connection, each time a new one,
+    not counted) until stopped; keeps the maximum. Errors (PostgreSQL down) are skipped."""
+
+    SQL = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'thebot' AND backend_type = 'client backend'"
+        " AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, stack: Stack):
+        super().__init__(daemon=True, name="backend-sampler")
+        self.stack = stack
+        self.most = 0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            with contextlib.suppress(psycopg.Error):  # PostgreSQL down: nothing to count
+                self.most = max(self.most, self.stack.query(self.SQL)[0][0])
+            self.halt.wait(0.05)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
 
 
 class Client:

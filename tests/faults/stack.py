@@ -39,7 +39,6 @@ def settings_for(cluster: PrivateCluster, redis_server: RedisServer, telegram: F
         "TELEGRAM_JOB_MAX_ATTEMPTS": "50",
         "THROTTLE_USER": "100000/min",
         "CHAT_SEND_PER_SECOND": "1000",
-        "DATABASE_POOL_TIMEOUT": "5",
         "WORKER_BACKOFF_MAX_SECONDS": "1",
         "WORKER_HEARTBEAT_SECONDS": "0.3",
         "WORKER_LEASE_SECONDS": "3",

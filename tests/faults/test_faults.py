@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
 ]
 
-REDIS_PAUSE = 8.0  # seconds Redis stays paused (SIGSTOP … SIGCONT)
+REDIS_PAUSE = 10.0  # seconds Redis stays paused (SIGSTOP … SIGCONT)
 REDIS_DOWN = 5.0  # seconds between Redis' SIGKILL and its restart on the same port
 POSTGRES_DOWN = 15.0  # seconds PostgreSQL stays stopped
 DAPHNE_DOWN = 3.0  # seconds before the supervisor restarts the killed Daphne
@@ -56,10 +56,13 @@ COLUMNS = [
     ("outage", "outage s"),
     ("requests", "requests"),
     ("server_errors", "5xx"),
+    ("not_503", "5xx not 503"),
     ("no_answer", "no answer"),
     ("server_errors_after", "5xx after back+1 s"),
     ("recovery", "recovery s"),
     ("slowest", "slowest s"),
+    ("slowest_during", "slowest started in outage s"),
+    ("max_backends", "max PG backends"),
     ("sent", "msgs sent"),
     ("received", "received per client"),
     ("lost", "lost"),
@@ -241,6 +244,13 @@ def test_fault(stack, scenario):
     assert (figures.jobs_lost, figures.jobs_duplicated, figures.jobs_stuck) == (0, 0, 0), figures
     assert figures.jobs_done == figures.jobs_enqueued
     assert figures.server_errors_after == 0, figures
+    # An outage answers 503 service_unavailable (config/exceptions.py), never 500.
+    assert figures.not_503 == 0, figures
+    # No connection leak: 2 Daphne and 1 worker, each with its pool of at most DATABASE_POOL_MAX (default 20).
+    assert figures.max_backends <= 3 * 20, figures
+    if scenario is redis_paused:
+        # Each request pays one REDIS_SOCKET_TIMEOUT at most (the breaker); a correctness bound, the figure is printed.
+        assert figures.slowest_during < 5, figures
     # Every process still serves: a message goes through each Daphne.
     for index in range(len(stack.servers)):
         assert stack.daphne_answers(index)
