@@ -8,12 +8,14 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.models import User
+from core import caching
 
 
 def token_issue(*, user: User, request=None) -> tuple[str, datetime]:
     """A new token for `user`; the clear value is returned once and never stored."""
     instance, token = AuthToken.objects.create(user=user, expiry=settings.TOKEN_TTL)
     user_logged_in.send(sender=User, request=request, user=user)
+    caching.invalidate(caching.user_scope(user.pk))  # last_login, which profile/me shows
     return token, instance.expiry
 
 

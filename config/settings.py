@@ -285,6 +285,14 @@ if REDIS_URL:
 else:
     CACHES = EMBEDDED_CACHES
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Response cache (core/caching.py, docs/performance.md "Cache"): answers read far more often than they change
+# (profile/me, subjects, enrollments) under versioned keys; every write that can change one bumps its scopes'
+# generation. Entries expire after API_CACHE_TIMEOUT seconds at most (a bound on staleness should an invalidation
+# be lost with Redis); after a cache error the cache is skipped for API_CACHE_BREAKER_SECONDS (straight to the
+# database, no per-request socket timeout).
+API_CACHE_ENABLED = env_bool("API_CACHE_ENABLED", True)
+API_CACHE_TIMEOUT = env_int("API_CACHE_TIMEOUT", 600)
+API_CACHE_BREAKER_SECONDS = env_float("API_CACHE_BREAKER_SECONDS", 5.0)
 # --- Background jobs -----------------------------------------------------------------------------------
 # One mechanism everywhere: django-tasks with its database backend. Jobs are rows in the main database, so
 # they survive restarts, any number of `manage.py run_worker` processes on any machine share them, and the

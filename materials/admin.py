@@ -3,20 +3,23 @@ from django.db import models
 
 from accounts.admin import RoleUsersMixin, UnlabelledRawIdMixin, role_filter
 from accounts.models import Role
+from core.caching import ENROLLMENTS, SUBJECTS, InvalidatingAdminMixin
 from enrollments.models import Enrollment, Subject
 from materials.models import Material, MaterialProgress, MaterialRecipient
 from materials.services import enrollment_written_on_commit
 
 
 @admin.register(Subject)
-class SubjectAdmin(admin.ModelAdmin):
+class SubjectAdmin(InvalidatingAdminMixin, admin.ModelAdmin):
+    cache_scopes = (SUBJECTS,)
     list_display = ["id", "name"]
     search_fields = ["name"]
     ordering = ["name"]
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(RoleUsersMixin, admin.ModelAdmin):
+class EnrollmentAdmin(InvalidatingAdminMixin, RoleUsersMixin, admin.ModelAdmin):
+    cache_scopes = (ENROLLMENTS,)
     list_display = ["id", "student", "subject", "teacher", "is_active", "started_at", "ended_at"]
     list_select_related = ["student", "subject", "teacher"]
     list_filter = ["is_active", "subject", role_filter("teacher", Role.TEACHER)]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from chat.services import rooms_sync_for_student
 from config.exceptions import Conflict, ErrorCode
+from core import caching
 from core.updating import model_update
 from enrollments.models import Enrollment, Subject
 from enrollments.visibility import students_of
@@ -48,9 +49,11 @@ def subject_create(*, name: str, description: str = "") -> Subject:
     _check_subject_name_free(name)
     try:
         with transaction.atomic():
-            return Subject.objects.create(name=name, description=description)
+            subject = Subject.objects.create(name=name, description=description)
     except IntegrityError as exc:
         raise Conflict("A subject with this name exists.", MaterialErrorCode.SUBJECT_EXISTS) from exc
+    caching.invalidate(caching.SUBJECTS)
+    return subject
 
 
 @transaction.atomic
@@ -59,6 +62,7 @@ def subject_update(*, subject: Subject, data: dict) -> Subject:
         data = {**data, "name": data["name"].strip()}
         _check_subject_name_free(data["name"], exclude_pk=subject.pk)
     model_update(subject, data, fields=SUBJECT_FIELDS)
+    caching.invalidate(caching.SUBJECTS)
     return subject
 
 
@@ -114,6 +118,7 @@ def enrollment_written_on_commit(enrollment: Enrollment) -> None:
     """After the commit of any write of an enrollment (these services, the Django admin), chat makes the
     student's rooms follow (`chat.services.rooms_sync_for_student`: a subject room per active enrollment)."""
     student_id = enrollment.student_id
+    caching.invalidate(caching.ENROLLMENTS)  # lists, a teacher's subjects, who sees whom
     transaction.on_commit(lambda: rooms_sync_for_student(student_id))
 
 

@@ -14,6 +14,7 @@ from config.exceptions import ErrorCode, NotFound
 from config.parsing import BooleanFilter, IdFilter, query_id
 from config.schema import api_errors
 from config.throttling import ScopedRateThrottle
+from core import caching
 from enrollments import selectors as enrollment_selectors
 from enrollments.models import Enrollment
 from files.downloads import file_response
@@ -60,6 +61,12 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         return enrollment_selectors.subjects()
+
+    def list(self, request, *args, **kwargs):
+        # The same for everyone; cached until a subject is written (docs/performance.md "Cache").
+        compute = super().list
+        key = caching.request_key(request, "subjects")
+        return Response(caching.cached(key, (caching.SUBJECTS,), lambda: compute(request, *args, **kwargs).data))
 
     def get_permissions(self):
         if self.action in ("create", "partial_update"):
@@ -110,6 +117,13 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if getattr(self, "swagger_fake_view", False):
             return Enrollment.objects.none()
         return enrollment_selectors.enrollments_visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        # Per user; names, subjects and who sees whom change it (docs/performance.md "Cache").
+        compute = super().list
+        key = caching.request_key(request, "enrollments", user_id=request.user.pk)
+        scopes = (caching.ENROLLMENTS, caching.SUBJECTS, caching.PEOPLE)
+        return Response(caching.cached(key, scopes, lambda: compute(request, *args, **kwargs).data))
 
     def get_permissions(self):
         if self.action in ("create", "partial_update"):

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from config.parsing import BIGINT_MAX, InvalidInput, parse_int
+from core import caching
 from jobs.effects import effect_once
 from notifications.channels import CHANNELS, Notice
 from notifications.errors import NotificationError, NotificationErrorCode
@@ -105,6 +106,7 @@ def telegram_link_bind(*, code: str, chat_id: int) -> User | None:
     # One chat belongs to one account: linking it elsewhere unlinks it from the previous account.
     User.objects.filter(telegram_chat_id=chat_id).exclude(pk=user.pk).update(telegram_chat_id=None)
     User.objects.filter(pk=user.pk).update(telegram_chat_id=chat_id)
+    caching.invalidate(caching.PEOPLE)  # telegram_linked, of this user and of the one unlinked
     logger.info("telegram chat linked", extra={"fields": {"user": user.pk}})
     return user
 

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.admin import RoleUsersMixin, role_filter
 from accounts.models import ParentProfile, Role, StudentProfile, TeacherProfile, TutorProfile, User
+from core.caching import PEOPLE, InvalidatingAdminMixin
 from people.services import student_links, student_links_changed_on_commit
 
 
@@ -70,7 +71,8 @@ class UserEditForm(_LowercaseEmailMixin, UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(InvalidatingAdminMixin, DjangoUserAdmin):
+    cache_scopes = (PEOPLE,)
     add_form = UserCreateForm
     form = UserEditForm
     ordering = ["id"]
@@ -149,10 +151,11 @@ class UserAdmin(DjangoUserAdmin):
         return None
 
 
-class _ProfileAdmin(admin.ModelAdmin):
+class _ProfileAdmin(InvalidatingAdminMixin, admin.ModelAdmin):
     """A profile is created with its user and lives as long as it: no adding or deleting one on its own,
     and its user (the primary key) never changes."""
 
+    cache_scopes = (PEOPLE,)
     list_select_related = ["user"]
     search_fields = ["user__email", "user__first_name", "user__last_name"]
     readonly_fields = ["user"]

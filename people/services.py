@@ -14,6 +14,7 @@ from accounts.errors import AccountError, AccountErrorCode
 from accounts.models import PROFILE_RELATED_NAMES, Role, StudentProfile, User
 from accounts.services import check_password_strength
 from chat.services import family_links_changed
+from core import caching
 from core.updating import model_update
 
 # Fields a user may change on their own profile, by role. Links (a student's tutor and parent) are set by
@@ -118,6 +119,7 @@ def user_create(
     except IntegrityError as exc:
         raise AccountError("A user with this email exists.", AccountErrorCode.EMAIL_TAKEN) from exc
     _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS.get(role, set()))
+    caching.invalidate(caching.PEOPLE)  # a parent's children, a student's links
     return user, temporary
 
 
@@ -147,6 +149,7 @@ def user_update(
         # A role without a profile (admin) accepts no profile field: refused, not silently dropped.
         allowed = (ADMIN_EDITABLE_PROFILE_FIELDS if by_admin else SELF_EDITABLE_PROFILE_FIELDS).get(user.role, set())
         _apply_profile(user, profile, allowed)
+    caching.invalidate(caching.PEOPLE)
     return user
 
 
@@ -167,6 +170,7 @@ def user_deactivate(*, user: User, by: User | None = None) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens.revoke_all(user)
+    caching.invalidate(caching.PEOPLE)
     return user
 
 

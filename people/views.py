@@ -15,6 +15,7 @@ from accounts.selectors import user_for_profile, with_profiles
 from accounts.serializers import UserSerializer
 from config.parsing import BooleanFilter
 from config.schema import api_errors
+from core import caching
 from people import services
 from people.serializers import (
     AdminUserCreatedSerializer,
@@ -28,7 +29,14 @@ from people.serializers import (
 class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(user_for_profile(request.user.pk, request.user.role)).data)
+        user = request.user
+        return Response(
+            caching.cached(
+                f"me:{user.pk}",
+                (caching.user_scope(user.pk), caching.PEOPLE, caching.ENROLLMENTS, caching.SUBJECTS),
+                lambda: UserSerializer(user_for_profile(user.pk, user.role)).data,
+            )
+        )
 
     @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
     @api_errors({400: [AccountErrorCode.READ_ONLY_FIELD]})

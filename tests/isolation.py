@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from core import caching
+
 
 def worker_id(config) -> str | None:
     """`gw0`, `gw1`, ... in an xdist worker; None in a serial run (and in the xdist controller)."""
@@ -44,3 +46,4 @@ def cache_clear() -> None:
             client.delete(*keys)
     else:
         backend.clear()
+    caching.reset()  # the response cache's breaker and pending invalidations (core/caching.py)

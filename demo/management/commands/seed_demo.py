@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core import caching
 from demo.seeding import SCALES, seed_demo
 
 # bandit B105 (below): the documented password of the demo logins (README); seed_demo refuses to run in production.
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError("Refusing to seed demo users in production mode.")
         password = password or settings.DEMO_PASSWORD or DEFAULT_PASSWORD
         result = seed_demo(scale=scale, seed=seed, password=password)
+        # Rows written in bulk, past the services: answers a shared cache holds are stale.
+        caching.invalidate(caching.PEOPLE, caching.SUBJECTS, caching.ENROLLMENTS)
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
         keys = ("scale", "seed", "logins", "pool")
