@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.errors import AccountErrorCode
 from accounts.models import Role, User
 from accounts.permissions import HasRole
+from accounts.readers import render_users, user_rows
 from accounts.selectors import user_for_profile, with_profiles
 from accounts.serializers import UserSerializer
 from config.parsing import BooleanFilter
@@ -28,7 +29,9 @@ from people.serializers import (
 class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(user_for_profile(request.user.pk, request.user.role)).data)
+        # Read as columns (accounts.readers): UserSerializer's output, at a fraction of its cost.
+        role = request.user.role
+        return Response(render_users(list(user_rows(User.objects.filter(pk=request.user.pk), role)), role)[0])
 
     @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
     @api_errors({400: [AccountErrorCode.READ_ONLY_FIELD]})
@@ -65,6 +68,13 @@ class AdminUserViewSet(
 
     def get_queryset(self):
         return with_profiles(User.objects.all())
+
+    def list(self, request):
+        # UserSerializer's output read as columns (accounts.readers): the page of users with every profile in one
+        # query, every profile's lists in one more, no model built; the list is the most used admin page.
+        users = self.filter_queryset(User.objects.all())
+        page = self.paginate_queryset(user_rows(users))
+        return self.get_paginated_response(render_users(page))
 
     @extend_schema(request=AdminUserCreateSerializer, responses={201: AdminUserCreatedSerializer})
     @api_errors(
