@@ -401,8 +401,24 @@ def main() -> int:
     if COMPARE:
         say("(c) every list endpoint against 51527be (bench.compare)")
         out += ["", "## (c) Requests per CPU-second against 51527be (bench/compare.py)", "", *compare()]
-    print("\n".join(out))
+    text = "\n".join([machine(), "", *out])
+    (REPORTS / "scale.md").write_text(f"# make bench-scale\n\n{text}\n")
+    print(text)
     return 0
+
+
+def machine() -> str:
+    """When, which commit, on what: the line every printed figure depends on."""
+    commit = subprocess.run(  # noqa: S603  # nosec B603  # git, fixed arguments
+        [shutil.which("git") or "git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "unknown CPU")
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, {os.cpu_count()} cores ({model}), "
+        f"load average {' / '.join(load)} at the end"
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from tests.accounts.factories import (
     StudentFactory,
     TeacherFactory,
     TutorFactory,
+    UserFactory,
     link_student,
 )
 from tests.accounts.test_queries import mixed_users
@@ -126,9 +127,7 @@ names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", 
 )
 def test_any_user_renders_as_the_serializer_does(role, first_name, last_name, grade, telegram, last_login, with_links):
     with transaction.atomic():
-        user = User.objects.create_user(
-            "someone@example.test", "pw-not-checked-here-1", role=role, first_name=first_name, last_name=last_name
-        )
+        user = UserFactory(role=role, first_name=first_name, last_name=last_name)
         User.objects.filter(pk=user.pk).update(telegram_chat_id=telegram, last_login=last_login)
         if role == Role.STUDENT:
             StudentProfile.objects.filter(user=user).update(grade=grade)
