@@ -178,6 +178,13 @@ bench-compare: install-load
 		{ echo "make bench-compare needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.compare
 
+## Scale-out (issue 18): the locust mix on one Daphne (one core) and on nginx + two, CPU per component, the
+## cross-process chat delay, the capacity curve's knee, and every list against 51527be (bench/scale.py; needs
+## nginx, redis-server, PostgreSQL binaries, taskset, wrk). SCALE_USERS, SCALE_SECONDS, SCALE_STEPS, SCALE_PORT_BASE.
+.PHONY: bench-scale
+bench-scale: install-load install-nginx
+	$(BIN)/python -m bench.scale
+
 ## Benchmarks (issue 9): RPS per core on Daphne vs gunicorn (WSGI) and a bare ASGI app; needs `wrk` and `taskset`.
 ## Options: BENCH_DURATION, BENCH_REPEAT, BENCH_SERVERS=daphne,daphne-stock,gunicorn, BENCH_DATABASE_URL (see bench/run.py).
 .PHONY: bench

@@ -205,4 +205,9 @@ PROFILE_RELATED_NAMES = {
 def person_name(user: User) -> str:
     """The name others see: the full name, or when the user has neither first nor last name, the part of their
     email before the "@" (never the whole address)."""
-    return f"{user.first_name} {user.last_name}".strip() or user.email.partition("@")[0]
+    return person_name_of(user.first_name, user.last_name, user.email)
+
+
+def person_name_of(first_name: str, last_name: str, email: str) -> str:
+    """`person_name` from the three columns (the readers of `accounts.readers` load columns, not users)."""
+    return f"{first_name} {last_name}".strip() or email.partition("@")[0]

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.errors import AccountErrorCode
 from accounts.models import Role, User
 from accounts.permissions import HasRole
+from accounts.readers import render_users, user_rows
 from accounts.selectors import user_for_profile, with_profiles
 from accounts.serializers import UserSerializer
 from config.parsing import BooleanFilter
@@ -29,12 +30,13 @@ from people.serializers import (
 class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request):
+        # Read as columns (accounts.readers): UserSerializer's output, at a fraction of its cost; then cached.
         user = request.user
         return Response(
             caching.cached(
                 f"me:{user.pk}",
                 (caching.user_scope(user.pk), caching.PEOPLE, caching.ENROLLMENTS, caching.SUBJECTS),
-                lambda: UserSerializer(user_for_profile(user.pk, user.role)).data,
+                lambda: render_users(list(user_rows(User.objects.filter(pk=user.pk), user.role)), user.role)[0],
             )
         )
 
@@ -73,6 +75,13 @@ class AdminUserViewSet(
 
     def get_queryset(self):
         return with_profiles(User.objects.all())
+
+    def list(self, request):
+        # UserSerializer's output read as columns (accounts.readers): the page of users with every profile in one
+        # query, every profile's lists in one more, no model built; the list is the most used admin page.
+        users = self.filter_queryset(User.objects.all())
+        page = self.paginate_queryset(user_rows(users))
+        return self.get_paginated_response(render_users(page))
 
     @extend_schema(request=AdminUserCreateSerializer, responses={201: AdminUserCreatedSerializer})
     @api_errors(

@@ -27,8 +27,14 @@ SKIP_DIRS = {
     "reports",
     "staticfiles",
 }
-# Reports written by `make loadtest` and `make bench-scaling` (not committed): naming them is fine.
-GENERATED_DOCUMENTS = {"reports/performance.md", "reports/scaling.md", "reports/soak.md", "reports/faults.md"}
+# Reports written by `make loadtest`, `make bench-scaling` and `make bench-scale` (not committed): naming them is fine.
+GENERATED_DOCUMENTS = {
+    "reports/performance.md",
+    "reports/scaling.md",
+    "reports/soak.md",
+    "reports/faults.md",
+    "reports/scale.md",
+}
 # A path or file name ending in .md that is not part of a longer word, path or URL.
 MD_REFERENCE = re.compile(r"(?<![\w./:-])((?:[\w.-]+/)*[\w-][\w.-]*\.md)(?![\w-])")
 CITED_TEST = re.compile(r"\b(tests/[\w/]+\.py)::(test_\w+)")
