@@ -520,7 +520,7 @@ PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3
 PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 
-# --- Metrics (issue 18: Prometheus, config/metrics.py) --------------------------------------------------
+# --- Metrics and backups (issue 18: Prometheus config/metrics.py; make backup/restore config/backup.py) -----
 # `GET /metrics` answers a bearer token equal to METRICS_TOKEN (empty: no token opens it), or a direct peer (no
 # X-Forwarded-For) whose address is in METRICS_ALLOWED_NETS (CIDRs; empty: none). nginx refuses /metrics.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
@@ -531,6 +531,8 @@ except ValueError as error:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETS: {error}") from error
 if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]  # scraped over plain HTTP, inside
+# `manage.py backup` (make backup) makes its folders here; `manage.py restore` takes the newest.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
 
 # --- Demo data ----------------------------------------------------------------------------------------
 # Password of every demo user made by `manage.py seed_demo` (empty: its built-in "demo-pass-2026").
