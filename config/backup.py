@@ -207,7 +207,7 @@ def restore(*, folder: Path, database_url: str, media_root: Path) -> dict:
     media_root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(folder / manifest["media"]["file"]) as archive:
         members = [member for member in archive.getmembers() if _safe_member(member, files)]
-        archive.extractall(media_root, members=members, filter="data")  # nosec B202  # members checked above
+        archive.extractall(media_root, members=members, filter="data")  # members checked above
     for name, expected_file in files.items():
         path = media_root / name
         if not path.is_file() or _sha256_file(path) != expected_file["sha256"]:
