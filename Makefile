@@ -152,6 +152,17 @@ prod-local-stop:
 prod-local-test: install-dev install-nginx
 	$(BIN)/python -m pytest -p no:xdist -m prodlocal tests/deploy $(PYTEST_ARGS)
 
+## Back up PostgreSQL (pg_dump, custom format, in one snapshot with every table's row count) and MEDIA_ROOT (tar and a
+## checksum manifest) into a new folder of BACKUP_DIR (var/backups); from DATABASE_URL (docs/operations.md).
+.PHONY: backup restore
+backup: install
+	$(BIN)/python manage.py backup
+
+## Restore the newest backup of BACKUP_DIR (or BACKUP=<folder>) into DATABASE_URL, an empty database, and an empty
+## MEDIA_ROOT; every row count and file checksum is compared with the manifest.
+restore: install
+	$(BIN)/python manage.py restore $(if $(BACKUP),--from "$(BACKUP)")
+
 ## Remove .venv, the SQLite files, var/ and collected static files.
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

@@ -30,6 +30,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from config.metrics import PUBLISH_FAILURES
+
 logger = logging.getLogger("thebot.chat")
 
 # Group message types; the consumer's handlers are named after them (`chat_event`, `chat_typing`, ...).
@@ -101,6 +103,7 @@ def _publish_after_commit(room_id: int, text: str, message_id: int | None = None
     try:
         async_to_sync(_deliver_bounded)(room_id, text)
     except Exception:
+        PUBLISH_FAILURES.labels("room_event").inc()
         logger.warning(
             "chat: an event could not be published; the room will be told to resync",
             exc_info=True,
@@ -164,6 +167,7 @@ def _membership_after_commit(recipients: list[int], room_id: int, joined: bool) 
     try:
         async_to_sync(_membership_send_bounded)(recipients, room_id, joined)
     except Exception:
+        PUBLISH_FAILURES.labels("membership").inc()
         logger.warning("chat: a membership event could not be published", exc_info=True)
 
 

@@ -22,6 +22,7 @@ from chat.services.payloads import ack_text
 from chat.throttling import send_allowed, typing_allowed
 from chat.tickets import ticket_consume
 from config.exceptions import ApiError, ErrorCode
+from config.metrics import WEBSOCKETS_OPEN
 from config.parsing import BIGINT_MAX
 
 logger = logging.getLogger("thebot.chat")
@@ -123,6 +124,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.user, self.socket_id, came_online, co_members, online, room_ids, token_digest = opened
         self.user_id = self.user.pk
+        WEBSOCKETS_OPEN.inc()  # given back in _cleanup, which runs once for every socket with a user_id
         self.room_ids = set(room_ids)
         revocation.register(self, self.user_id, token_digest)
         presence.keep_alive()
@@ -163,6 +165,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.user_id is None or self._cleaned_up:
             return
         self._cleaned_up = True
+        WEBSOCKETS_OPEN.dec()
         try:
             revocation.unregister(self)
             groups = [user_group(self.user_id), *(room_group(pk) for pk in self.room_ids)]

@@ -30,6 +30,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
+from config.metrics import observe_cache_get
+
 BREAKER_OPEN_MESSAGE = "Redis did not answer moments ago: failing at once for REDIS_BREAKER_SECONDS"
 
 
@@ -108,7 +110,21 @@ class BreakerConnection(redis.Connection):
         return response
 
 
-class SharedRedisCache(RedisCache):
+_MISSING = object()
+
+
+class CountedGets:
+    """Counts every `get` as a hit or a miss (Prometheus `thebot_cache_gets_total`, config/metrics.py): the one
+    place the cache hit ratio is measured, for both backends below (`get_or_set` reads through it too)."""
+
+    def get(self, key, default=None, version=None):
+        value = super().get(key, _MISSING, version)
+        hit = value is not _MISSING
+        observe_cache_get(key, hit)
+        return value if hit else default
+
+
+class SharedRedisCache(CountedGets, RedisCache):
     _clients: ClassVar[dict[tuple, RedisCacheClient]] = {}
     _clients_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -126,7 +142,7 @@ class SharedRedisCache(RedisCache):
         return client
 
 
-class LocalCache(LocMemCache):
+class LocalCache(CountedGets, LocMemCache):
     """The embedded mode's in-process cache: Django's LocMemCache that never evicts a live entry to make room.
 
     Django's LocMemCache, when full (MAX_ENTRIES, 300 by default), drops a third of its entries, oldest-used first,

@@ -10,6 +10,7 @@ fills in what the environment does not set (see `load_dotenv_file`).
 """
 
 import copy
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -132,6 +133,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.MetricsMiddleware",  # Prometheus: every request Django answers, by route (config/metrics.py)
     "config.middleware.RequestIdMiddleware",
     "config.db_router.ReplicaRoutingMiddleware",  # reads to replicas (DATABASE_REPLICA_URLS), else passes through
     "django.middleware.security.SecurityMiddleware",
@@ -571,6 +573,20 @@ PAYMENT_TIMEOUT_SECONDS = env_float("PAYMENT_TIMEOUT_SECONDS", 10.0)
 PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3.0)
 PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
+
+# --- Metrics and backups (issue 18: Prometheus config/metrics.py; make backup/restore config/backup.py) -----
+# `GET /metrics` answers a bearer token equal to METRICS_TOKEN (empty: no token opens it), or a direct peer (no
+# X-Forwarded-For) whose address is in METRICS_ALLOWED_NETS (CIDRs; empty: none). nginx refuses /metrics.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETS = env_list("METRICS_ALLOWED_NETS", ["127.0.0.0/8", "::1/128"])
+try:
+    METRICS_ALLOWED_NETS = [str(ipaddress.ip_network(net, strict=False)) for net in METRICS_ALLOWED_NETS]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETS: {error}") from error
+if PRODUCTION:
+    SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]  # scraped over plain HTTP, inside
+# `manage.py backup` (make backup) makes its folders here; `manage.py restore` takes the newest.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
 
 # --- Demo data ----------------------------------------------------------------------------------------
 # Password of every demo user made by `manage.py seed_demo` (empty: its built-in "demo-pass-2026").

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics_view
 from config.exceptions import API_NOT_FOUND, api_not_found
 from config.schema_view import SchemaView
 from config.views import IndexView
@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", health.health, name="health"),
     path("api/health/ready/", health.readiness, name="health-ready"),
+    path("metrics", metrics_view.metrics, name="metrics"),  # Prometheus, internal (config/metrics.py)
     path("api/schema/", SchemaView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "api/docs/",

@@ -327,12 +327,15 @@ def start(state: dict, port_base: int, pg_prefix: str) -> None:
     state["url"] = f"https://localhost:{ports['https']}/"
     state["http_url"] = f"http://localhost:{ports['http']}/"
     state["ca_file"] = str(STATE_DIR / "tls" / "fullchain.pem")
+    # Prometheus scrapes each Daphne on its own port (loopback is in METRICS_ALLOWED_NETS); nginx refuses /metrics.
+    state["metrics_urls"] = [f"http://127.0.0.1:{ports[f'daphne{index}']}/metrics" for index in (1, 2)]
     save(state)
     print(seeded.rstrip())
     print(
         f"\nServing {state['url']} (self-signed: curl --cacert {state['ca_file']}; {state['http_url']} redirects)\n"
         f"  Daphne: 127.0.0.1:{ports['daphne1']} and :{ports['daphne2']}  Redis :{ports['redis']}"
         f"  PostgreSQL primary :{ports['primary']}, replica :{ports['replica']}\n"
+        f"  metrics (Prometheus, one per Daphne): {' '.join(state['metrics_urls'])}\n"
         f"  logs: {LOGS}/  stop: make prod-local-stop"
     )
 

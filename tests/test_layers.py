@@ -57,7 +57,7 @@ RANK = {component: rank for rank, line in enumerate(LAYERS) for component in lin
 
 # config's entry modules (the top layer): `config.<name>` and anything below it (a settings package split by concern).
 CONFIG_ENTRY_MODULES = frozenset(
-    {"urls", "asgi", "routing", "wsgi", "server", "health", "schema_view", "apps", "settings"}
+    {"urls", "asgi", "routing", "wsgi", "server", "health", "schema_view", "apps", "settings", "metrics_view"}
 )
 
 # Chat's broadcast module (today `chat.events`; `chat.broadcast` if it is renamed).
