@@ -117,7 +117,7 @@ class UnsubscribeView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "token", str, required=True, allow_blank=True, description="The token of the email's link."
+                "token", str, required=False, allow_blank=True, description="The token of the email's link (required)."
             )
         ],
         responses=UnsubscribeOutSerializer,
