@@ -228,3 +228,11 @@ bench-scaling: install-load
 .PHONY: soak
 soak: install-load
 	$(BIN)/python tests/load/soak.py
+
+## Translations (issue 19): extract the messages into locale/ru/LC_MESSAGES/django.po (existing translations kept;
+## translate the new msgstr "" entries), then compile django.mo. Both files are committed; tests/config/test_i18n.py
+## fails on an untranslated message or a stale .mo.
+.PHONY: messages
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l ru --ignore=.venv --ignore=tests --ignore=bench --ignore=deploy --ignore=var --no-location
+	$(BIN)/python manage.py compilemessages -l ru --ignore=.venv

@@ -16,7 +16,7 @@ same query (knox instead filters on the token's first characters and compares di
 by a SHA-512 digest leaks nothing a client could steer, since it cannot choose the digest's bits).
 """
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox import auth
@@ -80,7 +80,11 @@ class TokenAuthentication(auth.TokenAuthentication):
             auth_token.delete()
             token_expired.send(sender=type(self), username=auth_token.user.get_username(), source="auth_token")
             raise invalid
-        return self.validate_user(auth_token)
+        user, token = self.validate_user(auth_token)
+        if user.language:
+            # The user's own language choice wins over Accept-Language for the rest of this request.
+            translation.activate(user.language)
+        return user, token
 
 
 class TokenScheme(OpenApiAuthenticationExtension):

@@ -96,6 +96,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_name = models.CharField(max_length=150, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     phone = models.CharField(max_length=32, blank=True)
+    # The language of messages to this person (emails, Telegram, the API's `detail`); "" follows Accept-Language
+    # in the API and settings.LANGUAGE_CODE elsewhere. Set through /api/profile/me/notifications/.
+    language = models.CharField(max_length=8, choices=[("en", "English"), ("ru", "Русский")], blank=True, default="")
     # Set by the Telegram binding flow; never exposed through the API.
     telegram_chat_id = models.BigIntegerField(null=True, blank=True, unique=True)
     is_active = models.BooleanField(default=True)

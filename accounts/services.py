@@ -4,6 +4,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts import tokens
 from accounts.errors import AccountError, AccountErrorCode
@@ -15,7 +16,7 @@ def check_password_strength(password: str, user: User | None = None) -> None:
         validate_password(password, user)
     except ValidationError as exc:
         raise AccountError(
-            "The password is too weak.", AccountErrorCode.WEAK_PASSWORD, fields={"password": list(exc.messages)}
+            _("The password is too weak."), AccountErrorCode.WEAK_PASSWORD, fields={"password": list(exc.messages)}
         ) from exc
 
 
@@ -27,9 +28,9 @@ def password_change(*, user: User, old_password: str, new_password: str, current
     hash for its whole duration (up to the lock timeout, then a 500)."""
     if not user.check_password(old_password):
         raise AccountError(
-            "The current password is wrong.",
+            _("The current password is wrong."),
             AccountErrorCode.WRONG_PASSWORD,
-            fields={"old_password": ["The current password is wrong."]},
+            fields={"old_password": [_("The current password is wrong.")]},
         )
     check_password_strength(new_password, user)
     user.set_password(new_password)

@@ -2,6 +2,7 @@
 administration are `people.views`."""
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -41,13 +42,13 @@ class LoginView(APIView):
             )
         except login_throttle.LoginThrottled as throttled:
             return Response(
-                error_body("Too many failed logins. Try again later.", "throttled"),
+                error_body(_("Too many failed logins. Try again later."), "throttled"),
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(throttled.retry_after)},
             )
         if user is None:
             return Response(
-                error_body("Wrong email or password.", AccountErrorCode.INVALID_CREDENTIALS),
+                error_body(_("Wrong email or password."), AccountErrorCode.INVALID_CREDENTIALS),
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": WWW_AUTHENTICATE},
             )

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -58,7 +59,7 @@ class ApiError(Exception):
         extra: dict | None = None,
     ):
         super().__init__(detail)
-        self.detail = detail
+        self.detail = detail  # a str, or a lazy translation rendered in the request's language
         self.code = str(code)
         self.fields = fields
         self.extra = extra or {}
@@ -76,12 +77,12 @@ class Conflict(ApiError):
 class NotFound(ApiError):
     status_code = 404
 
-    def __init__(self, detail: str = "Not found.", code: str = ErrorCode.NOT_FOUND, **kwargs):
+    def __init__(self, detail: str = _("Not found."), code: str = ErrorCode.NOT_FOUND, **kwargs):
         super().__init__(detail, code, **kwargs)
 
 
 def error_body(detail: str, code: str, fields: dict | None = None, extra: dict | None = None) -> dict:
-    body = {"detail": detail, "code": str(code)}
+    body = {"detail": str(detail), "code": str(code)}  # str(): a lazy translation, in the request's language
     if fields is not None:
         body["fields"] = fields
     if extra:
@@ -174,12 +175,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):
-        return Response(error_body("Request body is too large.", ErrorCode.REQUEST_TOO_LARGE), status=413)
+        return Response(error_body(_("Request body is too large."), ErrorCode.REQUEST_TOO_LARGE), status=413)
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return Response(error_body(str(exc), ErrorCode.INVALID), status=400)
 
     if isinstance(exc, drf.ValidationError):
-        return Response(error_body("Invalid input.", ErrorCode.INVALID, _fields_from(exc.detail)), status=400)
+        return Response(error_body(_("Invalid input."), ErrorCode.INVALID, _fields_from(exc.detail)), status=400)
     if isinstance(exc, drf.APIException):
         code = _DRF_CODES.get(type(exc))
         if code is None:
@@ -200,7 +201,7 @@ def api_exception_handler(exc, context):
     request = context.get("request")
     path = loggable_path(request) if request is not None else None
     logger.exception("unhandled error", extra={"fields": {"path": path, "method": getattr(request, "method", None)}})
-    response = Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=500)
+    response = Response(error_body(_("Internal server error."), ErrorCode.SERVER_ERROR), status=500)
     # Logged above with the traceback; stop django.request from logging the same 500 again without it.
     response._has_been_logged = True
     return response
@@ -212,7 +213,7 @@ def _is_api(request) -> bool:
 
 def handler404(request, exception=None):
     if _is_api(request):
-        return json_error(404, "Not found.", ErrorCode.NOT_FOUND)
+        return json_error(404, _("Not found."), ErrorCode.NOT_FOUND)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -233,8 +234,8 @@ def api_not_found(request, *args, **kwargs):
     if not path.endswith("/") and _resolves(path + "/"):
         if request.method in ("GET", "HEAD"):
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
-        return json_error(404, f"Not found. Did you mean {request.path}/?", ErrorCode.NOT_FOUND)
-    return json_error(404, "Not found.", ErrorCode.NOT_FOUND)
+        return json_error(404, _("Not found. Did you mean %(path)s/?") % {"path": request.path}, ErrorCode.NOT_FOUND)
+    return json_error(404, _("Not found."), ErrorCode.NOT_FOUND)
 
 
 def _resolves(path: str) -> bool:
@@ -248,7 +249,7 @@ def _resolves(path: str) -> bool:
 def handler500(request):
     # Django has logged the exception through django.request (with our request id filter).
     if _is_api(request):
-        return json_error(500, "Internal server error.", ErrorCode.SERVER_ERROR)
+        return json_error(500, _("Internal server error."), ErrorCode.SERVER_ERROR)
     from django.views.defaults import server_error
 
     return server_error(request)
@@ -257,8 +258,8 @@ def handler500(request):
 def handler400(request, exception=None):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
-            return json_error(413, "Request body is too large.", ErrorCode.REQUEST_TOO_LARGE)
-        return json_error(400, "Bad request.", ErrorCode.INVALID)
+            return json_error(413, _("Request body is too large."), ErrorCode.REQUEST_TOO_LARGE)
+        return json_error(400, _("Bad request."), ErrorCode.INVALID)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -266,7 +267,7 @@ def handler400(request, exception=None):
 
 def handler403(request, exception=None):
     if _is_api(request):
-        return json_error(403, "You do not have permission to perform this action.", ErrorCode.PERMISSION_DENIED)
+        return json_error(403, _("You do not have permission to perform this action."), ErrorCode.PERMISSION_DENIED)
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)

@@ -118,6 +118,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "payment_check_deferred": "The payment was read from the provider moments ago (or may be ours with its id not "
     "stored yet): deliver the notification again after `Retry-After` seconds.",
     "telegram_not_configured": "Telegram is not configured on this server.",
+    "invalid_unsubscribe_token": "The unsubscribe link is invalid, altered or expired.",
+    "invalid_reset_token": "The password reset link is invalid, already used or expired.",
     # health
     "not_ready": "A dependency is failing; `checks` names it.",
 }

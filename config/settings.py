@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the API's messages in the Accept-Language (ru or en)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -561,6 +562,41 @@ TELEGRAM_LINK_TTL_SECONDS = env_int("TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
 # called by notifications' webhook with the chat's linked user (notifications sits below these apps: it cannot
 # import them). Code, not deployment: no environment variable.
 TELEGRAM_CALLBACK_ACTIONS = {"invoice_seen": "invoices.services.telegram_invoice_seen"}
+
+# notifications: email, preferences, unsubscribe links, password reset by email, languages (issue 19)
+# Email through Django's email framework. Default: each message is a file under var/mail/ (no mail server needed);
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST/PORT/... sends through SMTP.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "THE_BOT <noreply@thebot.example>")
+EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", True)  # the email channel of notifications on/off
+EMAIL_JOB_MAX_ATTEMPTS = env_int("EMAIL_JOB_MAX_ATTEMPTS", 5)
+EMAIL_JOB_BACKOFF_SECONDS = env_int("EMAIL_JOB_BACKOFF_SECONDS", 30)
+# Where links in emails point: the unsubscribe page (the API's, {token}) and the password reset form ({uid}, {token}).
+EMAIL_UNSUBSCRIBE_URL_TEMPLATE = env_str(
+    "EMAIL_UNSUBSCRIBE_URL_TEMPLATE", "https://thebot.example/api/notifications/unsubscribe/?token={token}"
+)
+EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("EMAIL_UNSUBSCRIBE_MAX_AGE_DAYS", 365)
+PASSWORD_RESET_URL_TEMPLATE = env_str(
+    "PASSWORD_RESET_URL_TEMPLATE", "https://thebot.example/reset-password?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)  # seconds a reset link works (single use)
+# Reset requests: per client address (429 over it) and per email address asked for (the same 429, whether or not
+# an account has it), per window of PASSWORD_RESET_WINDOW_SECONDS.
+THROTTLE_PASSWORD_RESET = env_str("THROTTLE_PASSWORD_RESET", "20/hour")
+PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["password_reset"] = THROTTLE_PASSWORD_RESET
+# Languages of messages to people (API `detail`s, emails, Telegram): the user's `language`, else Accept-Language.
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # invoices
 INVOICE_PAY_URL_TEMPLATE = env_str("INVOICE_PAY_URL_TEMPLATE", "https://thebot.example/invoices/{id}/pay")

@@ -1,5 +1,6 @@
-"""Writes of notifications: sending a notice through every channel, linking a Telegram chat through a one-time deep
-link, and answering Telegram's updates (the webhook's protocol, parsed here; the view only checks the secret)."""
+"""Writes of notifications: sending a notice through the channels the recipient's preferences allow, the
+preferences themselves and the unsubscribe links, linking a Telegram chat through a one-time deep link, and
+answering Telegram's updates (the webhook's protocol, parsed here; the view only checks the secret)."""
 
 import hashlib
 import logging
@@ -9,20 +10,57 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from accounts.models import User
 from config.parsing import BIGINT_MAX, InvalidInput, parse_int
 from core import caching
 from jobs.effects import effect_once
+from notifications import unsubscribe
 from notifications.channels import CHANNELS, Notice
 from notifications.errors import NotificationError, NotificationErrorCode
-from notifications.models import TelegramLinkCode
+from notifications.events import CHANNEL_NAMES, ESSENTIAL_EVENTS, PREFERENCE_EVENTS
+from notifications.models import NotificationPreference, TelegramLinkCode
 from notifications.tasks import withdrawn_key
 from notifications.telegram import deep_link
 
 logger = logging.getLogger("thebot.telegram")
+
+
+def language_of(user: User) -> str:
+    """The language of messages to `user`: their own choice, else the platform's default."""
+    return user.language or settings.LANGUAGE_CODE
+
+
+def preferences(user: User) -> dict[str, dict[str, bool]]:
+    """{event: {"telegram": bool, "email": bool}} for every event of the preferences: the user's rows over the
+    defaults (one query)."""
+    chosen = {
+        row.event: row
+        for row in NotificationPreference.objects.filter(user=user, event__in=list(PREFERENCE_EVENTS)).only(
+            "event", "telegram", "email"
+        )
+    }
+    result = {}
+    for name, kind in PREFERENCE_EVENTS.items():
+        row = chosen.get(name)
+        result[name] = {
+            "telegram": row.telegram if row else kind.telegram,
+            "email": row.email if row else kind.email,
+        }
+    return result
+
+
+def wanted_channels(event: str, chosen: dict[str, dict[str, bool]] | None) -> set[str]:
+    """The channels an `event` may use for a recipient whose preferences are `chosen` (`preferences(user)`): an
+    essential event goes by email only, whatever the preferences; an event the preferences do not know goes
+    everywhere (a new kind of notice is never silently dropped)."""
+    if event in ESSENTIAL_EVENTS:
+        return {"email"}
+    if chosen is None or event not in chosen:
+        return set(CHANNEL_NAMES)
+    return {name for name in CHANNEL_NAMES if chosen[event][name]}
 
 
 def notify(
@@ -34,33 +72,92 @@ def notify(
     dedupe_key: str | None = None,
     receipts: dict[str, list] | None = None,
 ) -> list[str]:
-    """Queue `text` for `user` on every channel that is on and reaches them (one send job each); returns the names
-    of those channels (empty: nobody was told). Call it after your transaction committed.
+    """Queue `text` for `user` on every channel that is on, reaches them and their preference for `event` allows
+    (one send job each); returns the names of those channels (empty: nobody was told). Call it after your
+    transaction committed, with `text` already in the recipient's language (`translation.override(language_of(user))`);
+    the channel's own words (an email's subject, greeting, footer) are rendered here in that language.
 
     `dedupe_key` makes the notice go out at most once per channel, even when a job is run again, and lets
     `withdraw` cancel it while it is still queued. `receipts` asks a channel to store the id of the message it sent
-    on a row of the caller's ({"telegram": [model label, pk, field]})."""
+    on a row of the caller's ({"telegram": [model label, pk, field]}). A channel failing to queue its job is logged
+    and never keeps the others from theirs."""
     notice = Notice(event=event, text=text, buttons=buttons, dedupe_key=dedupe_key, receipts=receipts)
+    allowed = wanted_channels(event, None if event in ESSENTIAL_EVENTS else preferences(user))
     used = []
-    for channel in CHANNELS:
-        address = channel.address(user) if channel.enabled() else None
-        if address is None:
-            continue
-        channel.enqueue(address, notice)
-        used.append(channel.name)
+    with translation.override(language_of(user)):
+        for channel in CHANNELS:
+            if channel.name not in allowed or not channel.enabled():
+                continue
+            address = channel.address(user)
+            if address is None:
+                continue
+            try:
+                channel.enqueue(address, notice, user)
+            except Exception:
+                logger.exception("notice not queued", extra={"fields": {"event": event, "channel": channel.name}})
+                continue
+            used.append(channel.name)
     if used:
         logger.info("notice queued", extra={"fields": {"event": event, "user": user.pk, "channels": used}})
     return used
 
 
-def reachable(user: User) -> bool:
-    """Whether some channel has an address for `user` (a linked Telegram chat today), on or off."""
-    return any(channel.address(user) is not None for channel in CHANNELS)
+def reachable(user: User, event: str | None = None) -> bool:
+    """Whether some channel that is on has an address for `user` (and, for an `event`, is one their preference
+    allows for it)."""
+    allowed = wanted_channels(event, preferences(user)) if event else set(CHANNEL_NAMES)
+    return any(
+        channel.name in allowed and channel.enabled() and channel.address(user) is not None for channel in CHANNELS
+    )
 
 
 def notifications_enabled() -> bool:
     """Whether any channel is on at all (a caller may skip building a notice nobody could be sent)."""
     return any(channel.enabled() for channel in CHANNELS)
+
+
+@transaction.atomic
+def preferences_update(*, user: User, changes: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
+    """Apply `changes` ({event: {"telegram"?: bool, "email"?: bool}}, events of PREFERENCE_EVENTS) and return the
+    whole set. Events and channels not named keep their value."""
+    current = preferences(user)
+    for event, change in changes.items():
+        merged = {**current[event], **change}
+        NotificationPreference.objects.update_or_create(
+            user=user, event=event, defaults={"telegram": merged["telegram"], "email": merged["email"]}
+        )
+        current[event] = merged
+    return current
+
+
+def settings_update(*, user: User, language: str | None, changes: dict[str, dict[str, bool]]) -> None:
+    """The caller's notification settings: their `language` (None: unchanged) and preferences."""
+    with transaction.atomic():
+        if language is not None and language != user.language:
+            User.objects.filter(pk=user.pk).update(language=language)
+            user.language = language
+        preferences_update(user=user, changes=changes)
+
+
+def unsubscribe_target(token: str) -> tuple[User, str] | None:
+    """The (active user, event or "*") an unsubscribe token names, or None when the token or its user is not
+    valid."""
+    read = unsubscribe.read_token(token)
+    if read is None:
+        return None
+    user_id, event = read
+    if event != unsubscribe.ALL_EVENTS and event not in PREFERENCE_EVENTS:
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return (user, event) if user is not None else None
+
+
+def unsubscribe_apply(*, user: User, event: str) -> dict[str, dict[str, bool]]:
+    """Email off for `event` ("*": every event) of `user`; idempotent."""
+    events = list(PREFERENCE_EVENTS) if event == unsubscribe.ALL_EVENTS else [event]
+    result = preferences_update(user=user, changes={name: {"email": False} for name in events})
+    logger.info("email unsubscribed", extra={"fields": {"user": user.pk, "event": event}})
+    return result
 
 
 def withdraw(*, dedupe_key: str) -> None:

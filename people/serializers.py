@@ -82,3 +82,17 @@ class AdminUserCreatedSerializer(UserSerializer):
 
 class TemporaryPasswordSerializer(serializers.Serializer):
     temporary_password = CharField()
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = CharField(max_length=32)
+    token = CharField(max_length=64)
+    new_password = CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -8,6 +8,7 @@ direct rooms at once and the new ones get theirs. The Django admin's student pro
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts import tokens
 from accounts.errors import AccountError, AccountErrorCode
@@ -70,9 +71,9 @@ def _apply_profile(user: User, profile_data: dict, allowed: set[str]) -> None:
     unknown = set(profile_data) - allowed
     if unknown:
         raise AccountError(
-            "These profile fields cannot be set here.",
+            _("These profile fields cannot be set here."),
             AccountErrorCode.READ_ONLY_FIELD,
-            fields={f"profile.{name}": ["This field cannot be set."] for name in sorted(unknown)},
+            fields={f"profile.{name}": [_("This field cannot be set.")] for name in sorted(unknown)},
         )
     if user.role == Role.STUDENT:
         check_student_links(profile_data)
@@ -101,9 +102,9 @@ def user_create(
     email = User.objects.normalize_email(email).lower()
     if User.objects.by_email(email).exists():
         raise AccountError(
-            "A user with this email exists.",
+            _("A user with this email exists."),
             AccountErrorCode.EMAIL_TAKEN,
-            fields={"email": ["A user with this email exists."]},
+            fields={"email": [_("A user with this email exists.")]},
         )
     if role == Role.STUDENT:
         check_student_links(profile or {})
@@ -117,7 +118,7 @@ def user_create(
             email, password, role=role, first_name=first_name, last_name=last_name, timezone=timezone, phone=phone
         )
     except IntegrityError as exc:
-        raise AccountError("A user with this email exists.", AccountErrorCode.EMAIL_TAKEN) from exc
+        raise AccountError(_("A user with this email exists."), AccountErrorCode.EMAIL_TAKEN) from exc
     _apply_profile(user, profile or {}, ADMIN_EDITABLE_PROFILE_FIELDS.get(role, set()))
     caching.invalidate(caching.PEOPLE)  # a parent's children, a student's links
     return user, temporary
@@ -134,9 +135,9 @@ def user_update(
         email = User.objects.normalize_email(data["email"]).lower()
         if User.objects.by_email(email).exclude(pk=user.pk).exists():
             raise AccountError(
-                "A user with this email exists.",
+                _("A user with this email exists."),
                 AccountErrorCode.EMAIL_TAKEN,
-                fields={"email": ["A user with this email exists."]},
+                fields={"email": [_("A user with this email exists.")]},
             )
         data = {**data, "email": email}
     model_update(user, data, fields=USER_UPDATABLE_FIELDS, save=False)
@@ -157,9 +158,9 @@ def _check_not_self(user: User, by: User | None) -> None:
     # An admin locking themselves out could leave the platform without any admin.
     if by is not None and by.pk == user.pk:
         raise AccountError(
-            "You cannot deactivate your own account.",
+            _("You cannot deactivate your own account."),
             AccountErrorCode.CANNOT_DEACTIVATE_SELF,
-            fields={"is_active": ["You cannot deactivate your own account."]},
+            fields={"is_active": [_("You cannot deactivate your own account.")]},
         )
 
 

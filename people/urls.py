@@ -8,5 +8,7 @@ router.register("admin/users", views.AdminUserViewSet, basename="admin-users")
 
 urlpatterns = [
     path("profile/me/", views.MeView.as_view(), name="profile-me"),
+    path("auth/password-reset/", views.PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path("auth/password-reset/confirm/", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     *router.urls,
 ]

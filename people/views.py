@@ -1,10 +1,12 @@
-"""Thin views of people: the caller's own profile (`profile/me/`) and user administration by admins
-(`admin/users/`)."""
+"""Thin views of people: the caller's own profile (`profile/me/`), user administration by admins
+(`admin/users/`) and the self-service password reset (`auth/password-reset/`, people/password_reset.py)."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,17 +16,23 @@ from accounts.permissions import HasRole
 from accounts.readers import render_users, user_rows
 from accounts.selectors import user_for_profile, with_profiles
 from accounts.serializers import UserSerializer
+from config.exceptions import ErrorCode, error_body
 from config.parsing import BooleanFilter
 from config.schema import api_errors
+from config.throttling import ScopedRateThrottle
 from core import caching
-from people import services
+from people import password_reset, services
 from people.serializers import (
     AdminUserCreatedSerializer,
     AdminUserCreateSerializer,
     AdminUserUpdateSerializer,
     MeUpdateSerializer,
+    PasswordResetAcceptedSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     TemporaryPasswordSerializer,
 )
+from people.tasks import password_reset_send
 
 
 class MeView(APIView):
@@ -132,3 +140,54 @@ class AdminUserViewSet(
     def reset_password(self, request, pk=None):
         password = services.user_reset_password(user=self.get_object())
         return Response({"temporary_password": password})
+
+
+class PasswordResetRequestView(APIView):
+    """Ask for a password reset link by email. The answer is the same 202 whether or not an account has the
+    address (the lookup and the email are a background job); limited per client address (THROTTLE_PASSWORD_RESET)
+    and per email address asked for (PASSWORD_RESET_PER_EMAIL per window), both answered 429."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetRequestSerializer, responses={202: PasswordResetAcceptedSerializer})
+    @api_errors({429: [ErrorCode.THROTTLED]})
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = password_reset.normalize_email(serializer.validated_data["email"])
+        try:
+            password_reset.count_request(email)
+        except password_reset.PasswordResetThrottled as throttled:
+            return Response(
+                error_body(_("Too many password reset requests. Try again later."), ErrorCode.THROTTLED),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(throttled.retry_after)},
+            )
+        password_reset_send.enqueue(email)
+        return Response(
+            {"detail": _("If an account has this address, a link to reset its password is on its way.")},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the link of a reset email (its `uid` and `token`): single use, expiring; every
+    session of the account is signed out."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
+    @api_errors(
+        {400: [AccountErrorCode.INVALID_RESET_TOKEN, AccountErrorCode.WEAK_PASSWORD], 429: [ErrorCode.THROTTLED]}
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset.confirm_reset(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from notifications.services import notify, reachable
+from notifications.services import language_of, notify, reachable
 from scheduling.locks import reminder_for_update
 from scheduling.models import Lesson, LessonReminder, LessonStatus
 
@@ -23,10 +24,10 @@ def reminder_lead() -> timedelta:
 
 
 def reminders_create_due(*, deliver: Callable[[int], object], now: datetime | None = None) -> int:
-    """Record a reminder for the student and the teacher (those notifications can reach) of every scheduled lesson
-    starting within the reminder lead, and enqueue its delivery (`deliver(reminder_id)`, the delivery job's
-    enqueue) in the same transaction. The unique (lesson, user, lesson start) row makes a second or late run a
-    no-op; returns how many were created."""
+    """Record a reminder for the student and the teacher (those notifications can reach, and who want it) of every
+    scheduled lesson starting within the reminder lead, and enqueue its delivery (`deliver(reminder_id)`, the
+    delivery job's enqueue) in the same transaction. The unique (lesson, user, lesson start) row makes a second or
+    late run a no-op; returns how many were created."""
     now = now or timezone.now()
     lessons = list(
         Lesson.objects.filter(status=LessonStatus.SCHEDULED, start__gt=now, start__lte=now + reminder_lead())
@@ -37,7 +38,7 @@ def reminders_create_due(*, deliver: Callable[[int], object], now: datetime | No
     created = 0
     for lesson in lessons:
         for user in (lesson.student, lesson.teacher):
-            if not (user.is_active and reachable(user)):
+            if not (user.is_active and reachable(user, event="lesson_reminder")):
                 continue
             if (lesson.pk, user.pk, lesson.start) in already:
                 continue
@@ -61,13 +62,19 @@ def reminder_text(reminder: LessonReminder) -> str:
     start = lesson.start.astimezone(tz)
     other = lesson.teacher if reminder.user.pk == lesson.student_id else lesson.student
     lines = [
-        f"Reminder: {lesson.subject.name} with {other.full_name} "
-        f"on {start:%a %d %b} at {start:%H:%M} ({reminder.user.timezone})."
+        _("Reminder: %(subject)s with %(other)s on %(day)s at %(time)s (%(tz)s).")
+        % {
+            "subject": lesson.subject.name,
+            "other": other.full_name,
+            "day": f"{start:%a %d %b}",
+            "time": f"{start:%H:%M}",
+            "tz": reminder.user.timezone,
+        }
     ]
     if lesson.topic:
-        lines.append(f"Topic: {lesson.topic}")
+        lines.append(_("Topic: %(topic)s") % {"topic": lesson.topic})
     if lesson.meeting_url:
-        lines.append(f"Join: {lesson.meeting_url}")
+        lines.append(_("Join: %(url)s") % {"url": lesson.meeting_url})
     return "\n".join(lines)
 
 
@@ -87,11 +94,12 @@ def deliver_lesson_reminder(reminder_id: int) -> bool:
             reminder.save(update_fields=["skipped_at"])
             return False
         user = reminder.user
-        if not reachable(user):  # unlinked since the reminder was recorded
+        if not reachable(user, event="lesson_reminder"):  # unlinked or opted out since it was recorded
             reminder.skipped_at = timezone.now()
             reminder.save(update_fields=["skipped_at"])
             return False
-        text = reminder_text(reminder)
+        with translation.override(language_of(user)):
+            text = reminder_text(reminder)
         key = f"lesson-reminder:{reminder.pk}"  # sent at most once, even if its job runs again
         transaction.on_commit(lambda: notify(user, event="lesson_reminder", text=text, dedupe_key=key))
         logger.info(

@@ -24,6 +24,7 @@ from tests.accounts.factories import (
 )
 from tests.fuzz import figures as fuzzing
 from tests.notifications.fakes import BOT_TOKEN, WEBHOOK_SECRET, FakeTelegram
+from tests.notifications.smtp import FakeSmtp
 
 
 def pytest_addoption(parser):
@@ -206,5 +207,21 @@ def fake_telegram(settings):
     settings.TELEGRAM_CLIENT_ATTEMPTS = 3
     settings.TELEGRAM_CLIENT_BACKOFF_SECONDS = 0.01
     settings.TELEGRAM_MAX_INLINE_WAIT = 1.5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, tests/notifications/smtp.py) with Django's SMTP backend pointed at
+    it: the email channel and password reset mails go through a socket, nothing is patched."""
+    server = FakeSmtp().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5.0
+    settings.EMAIL_NOTIFICATIONS = True
     yield server
     server.stop()

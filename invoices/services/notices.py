@@ -2,9 +2,11 @@
 Pay and Seen buttons), withdrawn if the invoice is paid or cancelled before it went out."""
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from invoices.models import Invoice
-from notifications.services import notify, withdraw
+from notifications.services import language_of, notify, withdraw
 from notifications.telegram import Button, callback_data
 
 SEEN_ACTION = "invoice_seen"  # settings.TELEGRAM_CALLBACK_ACTIONS routes it to telegram_invoice_seen
@@ -15,29 +17,35 @@ def _dedupe_key(invoice_id: int) -> str:
 
 
 def invoice_sent_text(invoice: Invoice) -> str:
-    return (
-        f"New invoice #{invoice.pk} for {invoice.student.full_name}\n"
-        f"Amount: {invoice.amount:.2f} {invoice.currency}\nDue: {invoice.due_date.isoformat()}"
-    )
+    return _("New invoice #%(id)s for %(student)s\nAmount: %(amount)s %(currency)s\nDue: %(due)s") % {
+        "id": invoice.pk,
+        "student": invoice.student.full_name,
+        "amount": f"{invoice.amount:.2f}",
+        "currency": invoice.currency,
+        "due": invoice.due_date.isoformat(),
+    }
 
 
 def invoice_sent_buttons(invoice: Invoice) -> list[list[dict]]:
     pay_url = settings.INVOICE_PAY_URL_TEMPLATE.format(id=invoice.pk)
     return [
         [
-            Button("Pay", url=pay_url).as_dict(),
-            Button("Seen", callback_data=callback_data(SEEN_ACTION, invoice.pk)).as_dict(),
+            Button(_("Pay"), url=pay_url).as_dict(),
+            Button(_("Seen"), callback_data=callback_data(SEEN_ACTION, invoice.pk)).as_dict(),
         ]
     ]
 
 
 def notify_invoice_sent(invoice: Invoice) -> None:
-    """Tell the parent (after the send committed); the message id is kept on the invoice once sent."""
+    """Tell the parent (after the send committed), in their language; the message id is kept on the invoice once
+    sent."""
+    with translation.override(language_of(invoice.parent)):
+        text, buttons = invoice_sent_text(invoice), invoice_sent_buttons(invoice)
     notify(
         invoice.parent,
         event="invoice_sent",
-        text=invoice_sent_text(invoice),
-        buttons=invoice_sent_buttons(invoice),
+        text=text,
+        buttons=buttons,
         dedupe_key=_dedupe_key(invoice.pk),
         receipts={"telegram": ["invoices.Invoice", invoice.pk, "telegram_message_id"]},
     )

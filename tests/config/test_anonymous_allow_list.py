@@ -26,6 +26,9 @@ ANONYMOUS_API_VIEWS = {
     "api/scheduling/^feed/(?P<secret>[0-9a-f]{1,128})\\.ics$": "calendar feed, authorized by its secret URL",
     "api/telegram/webhook/": "Telegram updates, authorized by the secret-token header",
     "api/invoices/payments/webhook/": "payment notifications, verified by re-reading the payment from the provider",
+    "api/auth/password-reset/": "asking for a password reset link by email (the same answer for any address)",
+    "api/auth/password-reset/confirm/": "setting a new password with the link's signed, single-use token",
+    "api/notifications/unsubscribe/": "an email's unsubscribe link, authorized by its signed token",
 }
 # WebSocket routes (config.routing) open to a caller without a valid ticket: none. Every route authenticates with a
 # single-use ticket from `POST /api/chat/ws-ticket/` (an authenticated operation) and closes with 4401 otherwise:

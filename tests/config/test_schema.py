@@ -55,6 +55,7 @@ ACTION_QUERY_PARAMETERS = {
     "invoices_summary_retrieve": {"status", "student", "due_before", "due_after"},
     "materials_progress_retrieve": {"student"},
     "chat_rooms_messages_retrieve": {"before", "after", "limit"},
+    "notifications_unsubscribe_retrieve": {"token"},
 }
 # Codes of errors.py that no REST operation answers: WebSocket frames, an admin-site action, an unused one.
 NOT_REST_CODES = {"bad_frame", "unknown_type", "not_due", "enrollment_inactive"}

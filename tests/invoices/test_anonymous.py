@@ -27,4 +27,5 @@ def _anonymous(patterns) -> set[str]:
 
 def test_only_the_webhooks_are_anonymous():
     assert _anonymous(urls.urlpatterns) == {"invoices/payments/webhook/"}
-    assert _anonymous(notification_urls.urlpatterns) == {"telegram/webhook/"}
+    # Beside Telegram's webhook, the unsubscribe link of emails (authorized by its signed token).
+    assert _anonymous(notification_urls.urlpatterns) == {"telegram/webhook/", "notifications/unsubscribe/"}

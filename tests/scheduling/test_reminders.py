@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from notifications.models import NotificationPreference
 from scheduling.models import LessonReminder, LessonStatus
 from scheduling.reminders import deliver_lesson_reminder, reminder_text
 from scheduling.tasks import send_lesson_reminders
@@ -58,6 +59,8 @@ def test_only_due_scheduled_lessons_and_linked_users(linked, student, settings):
     make_lesson(linked, start=in_hours(0.2), minutes=15, status=LessonStatus.CANCELLED)
     linked.teacher.telegram_chat_id = None
     linked.teacher.save()
+    # Unlinked from Telegram, and lesson reminders by email turned off: nothing reaches the teacher.
+    NotificationPreference.objects.create(user=linked.teacher, event="lesson_reminder", telegram=True, email=False)
     assert reminders_create_due() == 1
     assert list(LessonReminder.objects.values_list("lesson_id", "user_id")) == [(due.pk, student.pk)]
 

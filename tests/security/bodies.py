@@ -2,6 +2,7 @@
 assignment sweep meet each operation's permission and object checks rather than its validation. An operation not
 listed here is sent `{}` (actions without a body)."""
 
+import itertools
 from datetime import timedelta
 
 from django.utils import timezone
@@ -12,6 +13,8 @@ from tests.files.samples import pdf
 def _soon(hours: int) -> str:
     return (timezone.now() + timedelta(hours=hours)).replace(microsecond=0).isoformat()
 
+
+_RESET_ASKS = itertools.count(1)
 
 BODIES = {
     "POST /api/admin/users/": lambda w: {"email": "new.user@example.test", "role": "student", "first_name": "New"},
@@ -29,6 +32,9 @@ BODIES = {
     "POST /api/assignments/submissions/{id}/grade/": lambda w: {"score": "7", "feedback": "Good"},
     "POST /api/assignments/submissions/{id}/return/": lambda w: {"feedback": "Try again"},
     "POST /api/auth/login/": lambda w: {"email": "nobody@example.test", "password": "wrong-password-1"},
+    # A new address per call: each address may ask a few times per window only (PASSWORD_RESET_PER_EMAIL).
+    "POST /api/auth/password-reset/": lambda w: {"email": f"nobody-{next(_RESET_ASKS)}@example.test"},
+    "POST /api/auth/password-reset/confirm/": lambda w: {"uid": "MQ", "token": "abc-123", "new_password": "x" * 14},
     "PATCH /api/chat/messages/{id}/": lambda w: {"text": "edited"},
     "POST /api/chat/rooms/": lambda w: {"kind": "group", "name": "Study group", "users": [w.a.student.pk]},
     "POST /api/chat/rooms/{id}/messages/": lambda w: {"text": "hello again", "client_id": "probe-1"},
@@ -49,6 +55,8 @@ BODIES = {
     "POST /api/materials/subjects/": lambda w: {"name": "Astronomy"},
     "PATCH /api/materials/subjects/{id}/": lambda w: {"description": "Renamed"},
     "PATCH /api/profile/me/": lambda w: {"first_name": "Renamed"},
+    "POST /api/notifications/unsubscribe/": lambda w: {"token": "not-a-signed-token"},
+    "PUT /api/profile/me/notifications/": lambda w: {"preferences": [{"event": "invoice_sent", "email": False}]},
     "POST /api/profile/me/password/": lambda w: {"old_password": "wrong-password-1", "new_password": "x" * 14},
     "POST /api/scheduling/lessons/": lambda w: {
         "student": w.a.student.pk,

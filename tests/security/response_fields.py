@@ -140,6 +140,10 @@ RESPONSE_FIELDS: dict[str, dict[str, list[str]]] = {
         "tutor": ["code", "detail"],
         "parent": ["code", "detail"],
     },
+    "GET /api/notifications/unsubscribe/": {"*": ["code", "detail"]},
+    "GET /api/profile/me/notifications/": {
+        "*": ["language", "preferences", "preferences[].email", "preferences[].event", "preferences[].label", "preferences[].telegram", "telegram_linked"],
+    },
     "GET /api/profile/me/": {
         "*": ["date_joined", "email", "first_name", "id", "is_active", "last_login", "last_name", "phone", "profile", "role", "telegram_linked", "timezone"],
         "student": ["profile.goal", "profile.grade", "profile.parent", "profile.parent.id", "profile.parent.name", "profile.parent.role", "profile.tutor", "profile.tutor.id", "profile.tutor.name", "profile.tutor.role"],

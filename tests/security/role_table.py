@@ -45,6 +45,9 @@ ROLE_TABLE: dict[str, tuple[str, str, str, str, str, str]] = {
     "POST /api/auth/login/":                                     ("401", "401", "401", "401", "401", "401"),
     "POST /api/auth/logout/":                                    ("401", "ok", "ok", "ok", "ok", "ok"),
     "POST /api/auth/logout-all/":                                ("401", "ok", "ok", "ok", "ok", "ok"),
+    # Anonymous by design (the same 202 for any address); a signed-in caller is simply not identified.
+    "POST /api/auth/password-reset/":                            ("ok",) * 6,
+    "POST /api/auth/password-reset/confirm/":                    ("400 invalid_reset_token",) * 6,
     "PATCH /api/chat/messages/{id}/":                            ("401", "403", "ok", "403", "403", "403"),
     "DELETE /api/chat/messages/{id}/":                           ("401", "403", "ok", "403", "403", "403"),
     "GET /api/chat/messages/{id}/attachment/":                   ("401", "404", "404", "404", "404", "404"),
@@ -86,8 +89,13 @@ ROLE_TABLE: dict[str, tuple[str, str, str, str, str, str]] = {
     "POST /api/materials/subjects/":                             ("401", "403", "403", "403", "403", "ok"),
     "GET /api/materials/subjects/{id}/":                         ("401", "ok", "ok", "ok", "ok", "ok"),
     "PATCH /api/materials/subjects/{id}/":                       ("401", "403", "403", "403", "403", "ok"),
+    # The email's unsubscribe link works without signing in; the probe's token is not a valid signature.
+    "GET /api/notifications/unsubscribe/":                       ("400 invalid_unsubscribe_token",) * 6,
+    "POST /api/notifications/unsubscribe/":                      ("400 invalid_unsubscribe_token",) * 6,
     "GET /api/profile/me/":                                      ("401", "ok", "ok", "ok", "ok", "ok"),
     "PATCH /api/profile/me/":                                    ("401", "ok", "ok", "ok", "ok", "ok"),
+    "GET /api/profile/me/notifications/":                        ("401", "ok", "ok", "ok", "ok", "ok"),
+    "PUT /api/profile/me/notifications/":                        ("401", "ok", "ok", "ok", "ok", "ok"),
     "POST /api/profile/me/password/":                            ("401", "400 wrong_password", "400 wrong_password", "400 wrong_password", "400 wrong_password", "400 wrong_password"),
     "POST /api/profile/me/telegram/":                            ("401", "503 telegram_not_configured", "503 telegram_not_configured", "503 telegram_not_configured", "503 telegram_not_configured", "503 telegram_not_configured"),
     "GET /api/scheduling/calendar/":                             ("401", "ok", "ok", "ok", "ok", "ok"),
