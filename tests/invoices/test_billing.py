@@ -15,8 +15,7 @@ from invoices.services import billing, lines
 from invoices.tasks import billing_monthly_run_job
 from scheduling.models import Lesson, LessonStatus
 from tests.accounts.factories import AdminFactory, ParentFactory, StudentFactory, link_student
-from tests.invoices.billing_world import OCTOBER, at, cancelled, family, lesson
-from tests.invoices.factories import InvoiceFactory
+from tests.invoices.factories import OCTOBER, InvoiceFactory, add_line, at, cancelled, family, lesson, lesson_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -96,16 +95,8 @@ def test_the_notice_period_is_a_setting(settings):
 def test_the_rate_of_a_lesson_is_the_one_valid_on_its_date_and_a_students_own_wins():
     world = family()
     kid_a, kid_b = world.enrollments
-    LessonRate.objects.create(
-        teacher=world.teacher, subject=world.subject, price_per_hour=Decimal("1200"), valid_from=date(2026, 10, 15)
-    )
-    LessonRate.objects.create(
-        teacher=world.teacher,
-        subject=world.subject,
-        student=world.kids[1],
-        price_per_hour=Decimal("800"),
-        valid_from=date(2026, 10, 1),
-    )
+    lesson_rate(world.teacher, world.subject, "1200", date(2026, 10, 15))
+    lesson_rate(world.teacher, world.subject, "800", date(2026, 10, 1), student=world.kids[1])
     before, after, own = lesson(kid_a, at(10)), lesson(kid_a, at(20), minutes=90), lesson(kid_b, at(20))
     book = billing.RateBook([before, after, own])
     assert book.rate_for(before).price_per_hour == Decimal("1000.00")
@@ -397,9 +388,7 @@ def test_a_lesson_is_billed_by_one_line_at_most_in_the_database():
     run(world)
     invoice = Invoice.objects.get()
     with pytest.raises(IntegrityError), transaction.atomic():
-        InvoiceLine.objects.create(
-            invoice=invoice, kind=LineKind.LESSON, description="again", unit_price=1, amount=1, lesson=billed
-        )
+        add_line(invoice, kind=LineKind.LESSON, description="again", unit_price=1, amount=1, lesson=billed)
 
 
 def test_the_billing_state_of_lessons():
