@@ -6,6 +6,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus, LessonRate, LineKind
@@ -33,15 +34,17 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        # As invoice_create does: the amount is one manual line (on PostgreSQL the commit checks the sum).
-        invoice = super()._create(model_class, *args, **kwargs)
-        InvoiceLine.objects.create(
-            invoice=invoice,
-            kind=LineKind.MANUAL,
-            description=invoice.description[:500] or "Tutoring",
-            unit_price=invoice.amount,
-            amount=invoice.amount,
-        )
+        # As invoice_create does: the amount is one manual line, in one transaction (on PostgreSQL its commit checks
+        # that the amount is the sum of the lines).
+        with transaction.atomic():
+            invoice = super()._create(model_class, *args, **kwargs)
+            InvoiceLine.objects.create(
+                invoice=invoice,
+                kind=LineKind.MANUAL,
+                description=invoice.description[:500] or "Tutoring",
+                unit_price=invoice.amount,
+                amount=invoice.amount,
+            )
         return invoice
 
 
