@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from accounts.serializers import PersonSerializer
-from config.parsing import CharField, DateField, IdRelatedField, ModelSerializer
+from config.parsing import CharField, DateField, IdRelatedField, ModelSerializer, ScopedIdRelatedField
 from enrollments.models import Subject
 from invoices.models import BillingRun, InvoiceLine, LessonRate, LineKind, PayRate
 
@@ -91,15 +91,20 @@ class PayRateCreateSerializer(serializers.Serializer):
     valid_from = DateField()
 
 
+def _tutors_named_by(user: User):
+    return User.objects.filter(role=Role.TUTOR) if user.is_admin else User.objects.filter(pk=user.pk)
+
+
 class BillingPeriodSerializer(serializers.Serializer):
     period_start = DateField()
     period_end = DateField()
-    tutor = IdRelatedField(
+    tutor = ScopedIdRelatedField(
         queryset=User.objects.filter(role=Role.TUTOR),
+        scope=_tutors_named_by,
         required=False,
         allow_null=True,
         default=None,
-        help_text="Admins name the tutor; a tutor runs their own billing (the field is ignored).",
+        help_text="Admins name the tutor (required); a tutor runs their own billing (may name only themself).",
     )
 
 

@@ -140,7 +140,7 @@ class PayRateView(generics.GenericAPIView):
 
 
 def _tutor_and_period(request) -> dict:
-    serializer = BillingPeriodSerializer(data=request.data)
+    serializer = BillingPeriodSerializer(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     tutor = data["tutor"] if request.user.is_admin else request.user
