@@ -80,7 +80,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "invalid_duration": "A lesson ends after it starts and lasts 15 minutes to 4 hours.",
     "start_in_past": "A lesson cannot start in the past.",
     "invalid_transition": "The object's status does not allow this change (`status` is the current one, where given).",
-    "cancel_too_late": "Students cancel at least 24 hours before the start.",
+    "cancel_too_late": "A student cancelling within the notice period (24 h) must send `accept_charge` (it is billed).",
     "lesson_not_started": "A lesson is marked completed or no-show only after it has started.",
     # assignments
     "invalid_recipients": "Some students are not actively enrolled with the teacher in the subject.",
@@ -120,6 +120,13 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "telegram_not_configured": "Telegram is not configured on this server.",
     "invalid_unsubscribe_token": "The unsubscribe link is invalid, altered or expired.",
     "invalid_reset_token": "The password reset link is invalid, already used or expired.",
+    # billing (invoice lines, billing runs)
+    "has_lines": "The invoice has several lines: edit its lines instead of its amount.",
+    "line_not_editable": "Lesson and credit lines follow their lessons; run billing again instead.",
+    "total_not_positive": "An invoice's total must stay above zero.",
+    "discount_too_large": "Discount lines exceed BILLING_MAX_DISCOUNT_PERCENT of the other lines.",
+    "not_a_tutor": "Billing runs are per tutor: name one (admins), or be one.",
+    "invalid_period": "The period ends before it starts or is longer than a year.",
     # health
     "not_ready": "A dependency is failing; `checks` names it.",
 }

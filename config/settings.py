@@ -420,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "LessonStatusEnum": "scheduling.models.LessonStatus",
         "MaterialKindEnum": "materials.models.MaterialKind",
         "RoomKindEnum": "chat.models.RoomKind",
+        "InvoiceLineKindEnum": "invoices.models.LineKind",
         # A user is one variant per role (config/schema.py), each with its own one-value `role`.
         "RoleEnum": "accounts.models.Role",
         **{f"Role{role.capitalize()}Enum": [role] for role in ("student", "teacher", "tutor", "parent", "admin")},
@@ -623,6 +624,15 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]  # scraped over plain HTTP, inside
 # `manage.py backup` (make backup) makes its folders here; `manage.py restore` takes the newest.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+# billing (issue 19: rates, invoice lines, billing runs; docs/api.md "Billing")
+# A cancellation by the student's side (student or parent) less than this many hours before the start is billed.
+BILLING_CANCELLATION_NOTICE_HOURS = env_int("BILLING_CANCELLATION_NOTICE_HOURS", 24)
+# The monthly periodic job bills the previous calendar month for every tutor (drafts only; sending stays explicit).
+BILLING_MONTHLY_RUN = env_bool("BILLING_MONTHLY_RUN", False)
+# Days from a billing run to the due date of the drafts it creates.
+BILLING_DUE_DAYS = env_int("BILLING_DUE_DAYS", 14)
+# Negative manual lines (discounts) of an invoice may take off at most this percentage of its other lines.
+BILLING_MAX_DISCOUNT_PERCENT = env_int("BILLING_MAX_DISCOUNT_PERCENT", 50)
 
 # --- Demo data ----------------------------------------------------------------------------------------
 # Password of every demo user made by `manage.py seed_demo` (empty: its built-in "demo-pass-2026").

@@ -16,6 +16,13 @@ class InvoiceErrorCode(StrEnum):
     PAYMENT_IN_PROGRESS = "payment_in_progress"
     PAYMENTS_NOT_CONFIGURED = "payments_not_configured"
     PAYMENT_CHECK_DEFERRED = "payment_check_deferred"
+    # billing (lines, rates, runs)
+    HAS_LINES = "has_lines"
+    LINE_NOT_EDITABLE = "line_not_editable"
+    TOTAL_NOT_POSITIVE = "total_not_positive"
+    DISCOUNT_TOO_LARGE = "discount_too_large"
+    NOT_A_TUTOR = "not_a_tutor"
+    INVALID_PERIOD = "invalid_period"
 
 
 class InvoiceError(ApiError):

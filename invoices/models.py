@@ -67,13 +67,20 @@ class Invoice(models.Model):
     viewed_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    # The billing run that drafted it (null: typed by hand). A later run adds to the parent's open draft.
+    billing_run = models.ForeignKey(
+        "BillingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            # A draft whose lines a billing run removed is cancelled at 0 (docs/api.md "Billing").
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(status=InvoiceStatus.CANCELLED, amount=0), name="invoice_amount_positive"
+            ),
             models.CheckConstraint(condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"),
             models.CheckConstraint(
                 condition=Q(sent_at__isnull=True) | Q(sent_at__gte=F("created_at")), name="invoice_sent_after_created"
@@ -131,3 +138,135 @@ class InvoiceStatusHistory(models.Model):
 
     def __str__(self) -> str:
         return f"Invoice #{self.invoice_id}: {self.get_old_status_display()} → {self.get_new_status_display()}"
+
+
+class LineKind(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    LESSON = "lesson", "Lesson"
+    NO_SHOW = "no_show", "No-show"
+    LATE_CANCELLATION = "late_cancellation", "Late cancellation"
+    CREDIT = "credit", "Credit"
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice; the invoice's amount is the sum of its lines (services, and on PostgreSQL a deferred
+    constraint trigger, migration 0009). A lesson is billed by at most one line (unique); cancelling an invoice
+    releases its lessons (their lines keep the description). A credit line takes back a line of a sent invoice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=24, choices=LineKind.choices, default=LineKind.MANUAL)
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=8, decimal_places=2, default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    lesson = models.OneToOneField(
+        "scheduling.Lesson", null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_line"
+    )
+    credits = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="credited_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(kind__in=LineKind.values), name="invoice_line_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=LineKind.CREDIT, amount__lt=0, credits__isnull=False)
+                | (~Q(kind=LineKind.CREDIT) & Q(credits__isnull=True)),
+                name="invoice_line_credit_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(lesson__isnull=True)
+                | Q(kind__in=[LineKind.LESSON, LineKind.NO_SHOW, LineKind.LATE_CANCELLATION]),
+                name="invoice_line_lesson_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class BillingRun(models.Model):
+    """A billing run of a tutor over a period (dates inclusive), and what it wrote."""
+
+    tutor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_runs")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lines_added = models.PositiveIntegerField(default=0)
+    lines_changed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="billing_run_period_order")
+        ]
+        indexes = [models.Index(fields=["tutor", "-created_at"], name="idx_billing_run_tutor")]
+
+    def __str__(self) -> str:
+        return f"Billing run of {self.period_start}..{self.period_end}"
+
+
+class ImmutableRow(models.Model):
+    """Rates are history: a change is a new row with its own `valid_from`, never an update."""
+
+    price_per_hour = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="RUB")
+    valid_from = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Rates are never changed: add a new one with its own valid_from.")
+        super().save(*args, **kwargs)
+
+
+class LessonRate(ImmutableRow):
+    """What a lesson costs the family per hour: a teacher's default for a subject, or for one student (override).
+    The rate of a lesson is the one valid on its date (the latest `valid_from` on or before; the latest row wins)."""
+
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lesson_rates")
+    subject = models.ForeignKey("enrollments.Subject", on_delete=models.PROTECT, related_name="lesson_rates")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lesson_rates_as_student",
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_per_hour__gt=0), name="lesson_rate_price_positive"),
+        ]
+        indexes = [models.Index(fields=["teacher", "subject", "valid_from"], name="idx_lesson_rate_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.price_per_hour} {self.currency}/h from {self.valid_from}"
+
+
+class PayRate(ImmutableRow):
+    """What a teacher earns per hour (for every subject, or for one), from `valid_from`. Used by payouts."""
+
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pay_rates")
+    subject = models.ForeignKey(
+        "enrollments.Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="pay_rates"
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(price_per_hour__gt=0), name="pay_rate_price_positive")]
+        indexes = [models.Index(fields=["teacher", "valid_from"], name="idx_pay_rate_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.price_per_hour} {self.currency}/h from {self.valid_from}"

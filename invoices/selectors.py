@@ -8,7 +8,9 @@ from django.db.models import Count, QuerySet, Sum
 from accounts.models import Role, User
 from config.exceptions import NotFound
 from config.parsing import InvalidInput, parse_id
-from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus, InvoiceStatusHistory, LessonRate, PayRate
+from scheduling.models import Lesson
+from scheduling.selectors import lessons_visible_to
 
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
@@ -55,3 +57,20 @@ def invoice_summary(invoices: QuerySet[Invoice]) -> dict:
         entry["count"] += row["count"]
         entry["totals"][row["currency"]] = f"{(row['total'] or Decimal(0)):.2f}"
     return {"count": sum(entry["count"] for entry in summary.values()), "by_status": summary}
+
+
+def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return invoice.lines.order_by("pk")
+
+
+def lessons_with_billing(user: User) -> QuerySet[Lesson]:
+    """The lessons `user` sees, with what their billing state needs (one query per page)."""
+    return lessons_visible_to(user).select_related("student__student_profile", "invoice_line__invoice")
+
+
+def lesson_rates() -> QuerySet[LessonRate]:
+    return LessonRate.objects.select_related("teacher", "subject", "student").order_by("-valid_from", "-id")
+
+
+def pay_rates() -> QuerySet[PayRate]:
+    return PayRate.objects.select_related("teacher", "subject").order_by("-valid_from", "-id")

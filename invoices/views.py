@@ -127,7 +127,7 @@ class InvoiceViewSet(
         {
             400: [InvoiceErrorCode.ENROLLMENT_MISMATCH, InvoiceErrorCode.DUE_DATE_IN_PAST],
             403: [InvoiceErrorCode.NOT_ALLOWED],
-            409: [InvoiceErrorCode.NOT_EDITABLE],
+            409: [InvoiceErrorCode.NOT_EDITABLE, InvoiceErrorCode.HAS_LINES],
         }
     )
     def partial_update(self, request, pk=None):

@@ -70,6 +70,11 @@ class LessonUpdateSerializer(serializers.Serializer):
 
 class LessonCancelSerializer(serializers.Serializer):
     reason = CharField(max_length=1000)
+    accept_charge = serializers.BooleanField(
+        default=False,
+        help_text="A student cancelling within the notice period (BILLING_CANCELLATION_NOTICE_HOURS) accepts that "
+        "the lesson is billed as a late cancellation; without it the answer is 409 `cancel_too_late`.",
+    )
 
 
 class LessonSeriesSerializer(serializers.Serializer):

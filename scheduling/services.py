@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,7 +26,6 @@ from scheduling.selectors import lessons_visible_to, overlapping_lessons
 
 MIN_DURATION = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=4)
-STUDENT_CANCEL_NOTICE = timedelta(hours=24)
 MAX_SERIES = 52
 
 Slot = tuple[datetime, datetime]
@@ -294,9 +294,10 @@ def lesson_update(*, actor: User, lesson_id: int, changes: dict) -> Lesson:
         )
 
 
-def lesson_cancel(*, actor: User, lesson_id: int, reason: str) -> Lesson:
+def lesson_cancel(*, actor: User, lesson_id: int, reason: str, accept_charge: bool = False) -> Lesson:
     """Cancel a scheduled lesson, freeing its slot: the teacher, the tutor, an admin, or the student
-    themself up to 24 hours before the start."""
+    themself up to BILLING_CANCELLATION_NOTICE_HOURS (24) before the start; later only with `accept_charge`, as the
+    lesson is then billed as a late cancellation (invoices' billing policy)."""
     with transaction.atomic():
         lesson = lesson_for_update(lesson_id)
         is_own_student = actor.pk == lesson.student_id
@@ -304,9 +305,11 @@ def lesson_cancel(*, actor: User, lesson_id: int, reason: str) -> Lesson:
             check_can_manage_lesson(actor, lesson, "You may not cancel this lesson.")
         _require_scheduled(lesson, "cancelled")
         now = timezone.now()
-        if is_own_student and not actor.is_admin and now > lesson.start - STUDENT_CANCEL_NOTICE:
+        notice = timedelta(hours=settings.BILLING_CANCELLATION_NOTICE_HOURS)
+        if is_own_student and not actor.is_admin and now > lesson.start - notice and not accept_charge:
             raise SchedulingConflict(
-                "Students cancel at least 24 hours before the start; ask your teacher or tutor.",
+                f"Less than {settings.BILLING_CANCELLATION_NOTICE_HOURS} hours before the start a cancellation is "
+                "billed: cancel with accept_charge true, or ask your teacher or tutor.",
                 SchedulingErrorCode.CANCEL_TOO_LATE,
             )
         lesson.status = LessonStatus.CANCELLED

@@ -139,7 +139,10 @@ class LessonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = LessonCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lesson = services.lesson_cancel(
-            actor=request.user, lesson_id=lesson.pk, reason=serializer.validated_data["reason"]
+            actor=request.user,
+            lesson_id=lesson.pk,
+            reason=serializer.validated_data["reason"],
+            accept_charge=serializer.validated_data["accept_charge"],
         )
         return Response(LessonSerializer(lesson).data)
 

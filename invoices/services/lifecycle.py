@@ -20,8 +20,9 @@ from enrollments.visibility import is_student_of
 from invoices import history
 from invoices.errors import IllegalTransition, InvoiceError, InvoiceErrorCode
 from invoices.locks import invoice_for_update, invoices_for_update
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus, LineKind
 from invoices.selectors import invoices_visible_to
+from invoices.services.lines import LINE_FIELDS
 from invoices.services.notices import notify_invoice_sent, withdraw_invoice_notice
 from notifications.services import notifications_enabled
 
@@ -119,7 +120,7 @@ def invoice_create(
         )
     _check_enrollment(enrollment, student.pk)
     _check_due_date(due_date)
-    return Invoice.objects.create(
+    invoice = Invoice.objects.create(
         tutor=tutor,
         student=student,
         parent_id=parent_id,
@@ -129,6 +130,16 @@ def invoice_create(
         description=description,
         due_date=due_date,
     )
+    # The amount typed by hand is one manual line (the invoice's amount is the sum of its lines).
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        kind=LineKind.MANUAL,
+        description=description.strip()[:500] or "Tutoring",
+        quantity=1,
+        unit_price=amount,
+        amount=amount,
+    )
+    return invoice
 
 
 EDITABLE_FIELDS = ("amount", "description", "due_date", "enrollment")
@@ -142,12 +153,26 @@ def invoice_update(*, invoice_id: int, by: User, data: dict) -> Invoice:
     if invoice.status != S.DRAFT:
         raise InvoiceError("Only drafts can be edited.", InvoiceErrorCode.NOT_EDITABLE, status=409)
     changes = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    if "amount" in changes:
+        _set_single_line_amount(invoice, changes["amount"])
     if "enrollment" in changes:
         _check_enrollment(changes["enrollment"], invoice.student_id)
     if "due_date" in changes:
         _check_due_date(changes["due_date"])
     model_update(invoice, changes, fields=EDITABLE_FIELDS)
     return invoice
+
+
+def _set_single_line_amount(invoice: Invoice, amount: Decimal) -> None:
+    """`amount` on an invoice of one manual line sets that line; with more lines, the lines are edited instead."""
+    lines = list(invoice.lines.all()[:2])
+    if len(lines) != 1 or lines[0].kind != LineKind.MANUAL:
+        raise InvoiceError(
+            "This invoice has several lines: edit its lines (/lines/) instead of its amount.",
+            InvoiceErrorCode.HAS_LINES,
+            status=409,
+        )
+    model_update(lines[0], {"quantity": Decimal(1), "unit_price": amount, "amount": amount}, fields=LINE_FIELDS)
 
 
 def invoice_send(*, invoice_id: int, by: User) -> Invoice:
@@ -215,7 +240,14 @@ def invoices_on_read(*, by: User) -> int:
 def invoice_cancel(*, invoice_id: int, by: User, reason: str = "") -> Invoice:
     invoice = invoice_for_update(invoice_id)
     check_can_manage_invoice(by, invoice)
-    return apply_transition(invoice=invoice, new=S.CANCELLED, by=by, reason=reason)
+    apply_transition(invoice=invoice, new=S.CANCELLED, by=by, reason=reason)
+    release_lessons(invoice)
+    return invoice
+
+
+def release_lessons(invoice: Invoice) -> None:
+    """A cancelled invoice bills nothing: its lessons can be billed again (its lines keep their descriptions)."""
+    invoice.lines.filter(lesson__isnull=False).update(lesson=None)
 
 
 @transaction.atomic

@@ -38,6 +38,10 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 NO_CLIENT_ERRORS = {"health_retrieve", "health_ready_retrieve"}
 # The list operations: the only ones with the view's filters, `ordering` and `search`.
 LIST_OPERATIONS = {
+    "billing_lessons_list",
+    "billing_pay_rates_list",
+    "billing_rates_list",
+    "invoices_lines_list",
     "admin_users_list",
     "assignments_list",
     "assignments_gradebook_list",

@@ -53,6 +53,27 @@ RESPONSE_FIELDS: dict[str, dict[str, list[str]]] = {
     "GET /api/assignments/{id}/submissions/": {
         "*": ["count", "next", "previous", "results", "results[].assignment", "results[].attempt", "results[].feedback", "results[].files", "results[].files[].content_type", "results[].files[].id", "results[].files[].name", "results[].files[].size", "results[].files[].url", "results[].graded_at", "results[].graded_by", "results[].id", "results[].is_late", "results[].score", "results[].status", "results[].student", "results[].student.id", "results[].student.name", "results[].student.role", "results[].submitted_at", "results[].text"],
     },
+    "GET /api/billing/lessons/": {
+        "*": ["count", "next", "previous", "results", "results[].billing", "results[].billing.invoice", "results[].billing.kind", "results[].billing.line", "results[].billing.state", "results[].end", "results[].id", "results[].start", "results[].status", "results[].student", "results[].student.id", "results[].student.name", "results[].student.role", "results[].subject", "results[].subject.id", "results[].subject.name", "results[].teacher", "results[].teacher.id", "results[].teacher.name", "results[].teacher.role"],
+        "student": ["code", "detail"],
+        "teacher": ["code", "detail"],
+    },
+    "GET /api/billing/pay-rates/": {
+        "*": [],
+        "student": ["code", "detail"],
+        "teacher": ["code", "detail"],
+        "tutor": ["code", "detail"],
+        "parent": ["code", "detail"],
+        "admin": ["count", "next", "previous", "results"],
+    },
+    "GET /api/billing/rates/": {
+        "*": [],
+        "student": ["code", "detail"],
+        "teacher": ["code", "detail"],
+        "tutor": ["code", "detail"],
+        "parent": ["code", "detail"],
+        "admin": ["count", "next", "previous", "results"],
+    },
     "GET /api/chat/messages/{id}/attachment/": {
         "*": ["code", "detail"],
     },
@@ -94,6 +115,11 @@ RESPONSE_FIELDS: dict[str, dict[str, list[str]]] = {
         "tutor": ["amount", "created_at", "currency", "description", "due_date", "enrollment", "id", "paid_at", "parent", "parent.id", "parent.name", "parent.role", "sent_at", "status", "student", "student.id", "student.name", "student.role", "tutor", "tutor.id", "tutor.name", "tutor.role", "viewed_at"],
         "parent": ["amount", "created_at", "currency", "description", "due_date", "enrollment", "id", "paid_at", "parent", "parent.id", "parent.name", "parent.role", "sent_at", "status", "student", "student.id", "student.name", "student.role", "tutor", "tutor.id", "tutor.name", "tutor.role", "viewed_at"],
         "admin": ["amount", "created_at", "currency", "description", "due_date", "enrollment", "id", "paid_at", "parent", "parent.id", "parent.name", "parent.role", "sent_at", "status", "student", "student.id", "student.name", "student.role", "tutor", "tutor.id", "tutor.name", "tutor.role", "viewed_at"],
+    },
+    "GET /api/invoices/{id}/lines/": {
+        "*": ["count", "next", "previous", "results", "results[].amount", "results[].credits", "results[].description", "results[].id", "results[].invoice", "results[].kind", "results[].lesson", "results[].quantity", "results[].unit_price"],
+        "student": ["code", "detail"],
+        "teacher": ["code", "detail"],
     },
     "GET /api/invoices/{id}/history/": {
         "*": [],

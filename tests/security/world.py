@@ -112,7 +112,11 @@ def object_ids(family) -> dict[str, int]:
 def path_values(path: str, family) -> dict[str, int]:
     """Each `{param}` of the path → this family's object: `{id}` by the path before it, the nested ids by name."""
     ids = object_ids(family)
-    nested = {"attachment_id": family.attachment.pk, "file_id": family.submission_file.pk}
+    nested = {
+        "attachment_id": family.attachment.pk,
+        "file_id": family.submission_file.pk,
+        "line_id": family.invoice.lines.get().pk,
+    }
     values = {}
     for part in path.split("{")[1:]:
         name = part.split("}", 1)[0]
