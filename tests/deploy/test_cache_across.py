@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.deploy.test_prod_local import AS_PROXY, daphne_url, login, topology  # noqa: F401 - the fixture
+from tests.deploy.test_prod_local import AS_PROXY, daphne_url, login
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,7 +25,7 @@ def _auth(client: httpx.Client, who: dict) -> dict:
     return {"Authorization": f"Bearer {login(client, who['email'], who['password'])}"}
 
 
-def test_a_write_through_one_daphne_invalidates_the_cache_of_the_other(topology):  # noqa: F811 - the fixture
+def test_a_write_through_one_daphne_invalidates_the_cache_of_the_other(topology):
     logins = topology["logins"]["logins"]
     web_a = httpx.Client(base_url=daphne_url(topology, 1), headers=AS_PROXY, timeout=30)
     web_b = httpx.Client(base_url=daphne_url(topology, 2), headers=AS_PROXY, timeout=30)

@@ -4,7 +4,7 @@ resync (docs/websocket.md "Reconnect and resync") with 0 messages lost. Both way
 just drop) and SIGTERM (a deploy: the server closes them with 1012 and finishes its requests). Each killed process
 is started again (`deploy/prod_local.py restart`), so the topology ends as it began, with two.
 
-Uses the topology fixture of test_prod_local.py (a running `make prod-local`, else one started for the module).
+Uses the topology fixture of tests/deploy/conftest.py (a running `make prod-local`, else one for the session).
 Every wait is on a condition, bounded only to end a broken run; figures are printed, never asserted as times.
 """
 
@@ -26,7 +26,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from tests.deploy import test_prod_local as prod_local
 
 pytestmark = prod_local.pytestmark
-topology = prod_local.topology  # the module-scoped fixture, shared with test_prod_local.py
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 120.0  # ends a broken run

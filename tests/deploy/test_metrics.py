@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
-from tests.deploy.test_prod_local import AS_PROXY, daphne_url, https_url, login, tls, topology  # noqa: F401
+from tests.deploy.test_prod_local import AS_PROXY, daphne_url, https_url, login, tls
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,7 +40,7 @@ def value(samples: dict, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_each_daphne_serves_its_own_metrics_and_counts_its_own_requests(topology):  # noqa: F811
+def test_each_daphne_serves_its_own_metrics_and_counts_its_own_requests(topology):
     before = {index: scrape(topology, index) for index in (1, 2)}
     for index in (1, 2):
         assert value(before[index], "thebot_metrics_scrape_ok", part="jobs") == 1
@@ -86,11 +86,11 @@ async def _socket_counted_on_its_own_process(state: dict) -> None:
         await asyncio.sleep(0.05)
 
 
-def test_an_open_socket_is_counted_by_the_process_that_holds_it(topology):  # noqa: F811
+def test_an_open_socket_is_counted_by_the_process_that_holds_it(topology):
     asyncio.run(_socket_counted_on_its_own_process(topology))
 
 
-def test_nginx_never_exposes_metrics_and_a_proxied_request_needs_the_token(topology):  # noqa: F811
+def test_nginx_never_exposes_metrics_and_a_proxied_request_needs_the_token(topology):
     with httpx.Client(base_url=https_url(topology), verify=tls(topology), timeout=30) as client:
         for path in ("/metrics", "/metrics/", "//metrics", "/%6Detrics", "/metrics?format=text"):
             # The raw path as written (httpx would read "//metrics" as a host).

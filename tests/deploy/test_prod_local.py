@@ -1,7 +1,8 @@
 """Proofs of the local production topology (`make prod-local`, deploy/prod_local.py): nginx with TLS in front of
 two Daphne processes, two workers, one Redis, PostgreSQL primary + streaming replica, all on 127.0.0.1.
 
-Uses a topology already running (`make prod-local`), else starts one for the module and stops it after. Marked
+Uses a topology already running (`make prod-local`), else the session starts one and stops it after (the
+`topology` fixture of tests/deploy/conftest.py, shared by every module here). Marked
 slow and heavy: `make prod-local-test` runs it, and CI's `make test-slow` (starting the topology takes minutes).
 """
 
@@ -37,25 +38,6 @@ pytestmark = [
 
 def _running() -> bool:
     return subprocess.run([sys.executable, SCRIPT, "status"], capture_output=True, timeout=60).returncode == 0
-
-
-@pytest.fixture(scope="module")
-def topology():
-    started_here = not _running()
-    if started_here:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-        # make's PROD_LOCAL_PORT_BASE / PROD_LOCAL_PG_PREFIX, when set, as `make prod-local` passes them.
-        options = ["--port-base", os.environ.get("PROD_LOCAL_PORT_BASE") or "28400"]
-        options += ["--pg-prefix", os.environ.get("PROD_LOCAL_PG_PREFIX") or "thebot-prod-local-pg-"]
-        done = subprocess.run(
-            [sys.executable, SCRIPT, "start", *options], capture_output=True, text=True, env=env, timeout=1100
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    state = json.loads(STATE.read_text())
-    state["logins"] = json.loads(Path(state["demo_logins_file"]).read_text())
-    yield state
-    if started_here:
-        subprocess.run([sys.executable, SCRIPT, "stop"], capture_output=True, timeout=300, check=True)
 
 
 def tls(state: dict) -> ssl.SSLContext:

@@ -22,7 +22,6 @@ import psycopg
 import pytest
 import redis
 
-from tests.deploy import test_prod_local
 from tests.deploy.test_prod_local import AS_PROXY, daphne_url, login
 
 pytestmark = [
@@ -33,7 +32,6 @@ pytestmark = [
     pytest.mark.timeout(1200),
 ]
 
-topology = test_prod_local.topology  # the topology fixture: a running `make prod-local`, else one for the module
 STICKY_KEY = "{prefix}:1:db-sticky:{user_id}"  # config.db_router's marker, as Django's cache stores it
 
 
