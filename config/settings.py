@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "enrollments",
     "files",
     "jobs",
+    "backups",
     "notifications",
     "chat",
     "materials",
@@ -611,7 +612,7 @@ PAYMENT_WEBHOOK_TIMEOUT_SECONDS = env_float("PAYMENT_WEBHOOK_TIMEOUT_SECONDS", 3
 PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS = env_float("PAYMENT_WEBHOOK_CHECK_INTERVAL_SECONDS", 10.0)
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", "https://thebot.example/invoices/{id}")
 
-# --- Metrics and backups (issue 18: Prometheus config/metrics.py; make backup/restore config/backup.py) -----
+# --- Metrics and backups (issue 18: Prometheus config/metrics.py; make backup/restore backups/archive.py) -----
 # `GET /metrics` answers a bearer token equal to METRICS_TOKEN (empty: no token opens it), or a direct peer (no
 # X-Forwarded-For) whose address is in METRICS_ALLOWED_NETS (CIDRs; empty: none). nginx refuses /metrics.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

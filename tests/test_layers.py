@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("accounts",),
     ("enrollments",),
-    ("files", "jobs"),
+    ("files", "jobs", "backups"),
     ("notifications",),
     ("chat",),
     ("materials",),

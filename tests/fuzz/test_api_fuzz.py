@@ -204,6 +204,12 @@ OWNERS: dict[str, str] = {
     "POST /api/invoices/{id}/pay/": "parent",
     "POST /api/invoices/{id}/send/": "tutor",
     "GET /api/invoices/summary/": "tutor",
+    "GET /api/invoices/{id}/lines/": "tutor",
+    "GET /api/billing/lessons/": "admin",
+    "GET /api/billing/rates/": "admin",
+    "GET /api/billing/pay-rates/": "admin",
+    "GET /api/profile/me/notifications/": "student",
+    "POST /api/auth/password-reset/": "anonymous",
 }
 # Operations no role can be made to answer a 2xx here, each with the reason (and where that answer is proven).
 # Who sends the coverage phase of the operations in NOT_COVERED: a role that passes the permission check.
@@ -215,6 +221,17 @@ CALLERS = {
     "POST /api/assignments/{id}/submissions/": "student",
     "POST /api/invoices/": "tutor",
     "PATCH /api/invoices/{id}/": "tutor",
+    "POST /api/invoices/{id}/lines/": "tutor",
+    "PATCH /api/invoices/{id}/lines/{line_id}/": "tutor",
+    "DELETE /api/invoices/{id}/lines/{line_id}/": "tutor",
+    "POST /api/billing/rates/": "admin",
+    "POST /api/billing/pay-rates/": "admin",
+    "POST /api/billing/preview/": "tutor",
+    "POST /api/billing/runs/": "tutor",
+    "PUT /api/profile/me/notifications/": "parent",
+    "POST /api/auth/password-reset/confirm/": "anonymous",
+    "GET /api/notifications/unsubscribe/": "anonymous",
+    "POST /api/notifications/unsubscribe/": "anonymous",
 }
 _RELATED_IDS = (
     "a 2xx needs ids that belong together ({}), which generated values do not find among the seeded rows; "
@@ -246,6 +263,30 @@ NOT_COVERED: dict[str, str] = {
     ),
     "PATCH /api/invoices/{id}/": _RELATED_IDS.format(
         "a draft invoice of the tutor", "tests/invoices/test_api.py::test_patch_only_while_draft"
+    ),
+    # Billing (issue 19): drafts, lines and rates name rows that belong together; a run needs a tutor's period.
+    **{
+        operation: _RELATED_IDS.format(what, "tests/invoices/test_billing_api.py")
+        for operation, what in {
+            "POST /api/invoices/{id}/lines/": "a draft invoice of the tutor",
+            "PATCH /api/invoices/{id}/lines/{line_id}/": "a manual line of a draft invoice of the tutor",
+            "DELETE /api/invoices/{id}/lines/{line_id}/": "a manual line of a draft invoice of the tutor",
+            "POST /api/billing/rates/": "a teacher and a subject they teach",
+            "POST /api/billing/pay-rates/": "a teacher",
+            "POST /api/billing/preview/": "a period of at most a year with lessons of the tutor's students",
+            "POST /api/billing/runs/": "a period of at most a year with lessons of the tutor's students",
+            "PUT /api/profile/me/notifications/": "known event names, each at most once",
+        }.items()
+    },
+    # Signed, expiring tokens that only a sent email holds.
+    "POST /api/auth/password-reset/confirm/": _RELATED_IDS.format(
+        "a user id and that user's reset token", "tests/accounts/test_password_reset.py"
+    ),
+    "GET /api/notifications/unsubscribe/": _RELATED_IDS.format(
+        "a signed unsubscribe token", "tests/notifications/test_preferences.py"
+    ),
+    "POST /api/notifications/unsubscribe/": _RELATED_IDS.format(
+        "a signed unsubscribe token", "tests/notifications/test_preferences.py"
     ),
 }
 

@@ -4,7 +4,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from accounts.tasks import tokens_prune_expired_job
-from invoices.tasks import invoices_mark_overdue_job
+from invoices.tasks import billing_monthly_run_job, invoices_mark_overdue_job
 from jobs.models import PeriodicRun
 from jobs.scheduler import periodic_jobs, schedule_due
 from scheduling.tasks import send_lesson_reminders
@@ -29,4 +29,5 @@ def test_the_schedule_is_collected_from_the_apps_tasks():
         "accounts_prune_expired_tokens": {"task": tokens_prune_expired_job, "every": 60 * 60},
         "lesson_reminders": {"task": send_lesson_reminders, "every": 60},
         "invoices_mark_overdue": {"task": invoices_mark_overdue_job, "every": 24 * 60 * 60},
+        "billing_monthly_run": {"task": billing_monthly_run_job, "every": 24 * 60 * 60},
     }

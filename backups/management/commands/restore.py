@@ -1,11 +1,11 @@
-"""`manage.py restore` (`make restore`): a backup of config/backup.py into an empty database and media folder."""
+"""`manage.py restore` (`make restore`): a backup of backups/archive.py into an empty database and media folder."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.backup import BackupError, check_postgres, newest, restore
+from backups.archive import BackupError, check_postgres, newest, restore
 
 
 class Command(BaseCommand):

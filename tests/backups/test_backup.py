@@ -1,4 +1,4 @@
-"""`make backup` / `make restore` (config/backup.py, `manage.py backup` / `manage.py restore`).
+"""`make backup` / `make restore` (backups/archive.py, `manage.py backup` / `manage.py restore`).
 
 The heavy proof: a database seeded by `seed_demo --scale small` plus media files, dumped while two writer processes
 post chat messages (and write media files) through the service layer, restored into a fresh database and media
@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from config.backup import BackupError, restore
+from backups.archive import BackupError, restore
 from tests.pgcluster import PrivateCluster, unavailable_reason
 
 ROOT = Path(settings.BASE_DIR)

@@ -1,11 +1,11 @@
-"""`manage.py backup` (`make backup`): PostgreSQL and the media folder into BACKUP_DIR (config/backup.py)."""
+"""`manage.py backup` (`make backup`): PostgreSQL and the media folder into BACKUP_DIR (backups/archive.py)."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.backup import BackupError, backup
+from backups.archive import BackupError, backup
 
 
 class Command(BaseCommand):
