@@ -214,3 +214,14 @@ def person_name(user: User) -> str:
 def person_name_of(first_name: str, last_name: str, email: str) -> str:
     """`person_name` from the three columns (the readers of `accounts.readers` load columns, not users)."""
     return f"{first_name} {last_name}".strip() or email.partition("@")[0]
+
+
+# The columns a person reference (`accounts.serializers.PersonSerializer`, `person_name`) reads.
+PERSON_FIELDS = frozenset({"id", "email", "role", "first_name", "last_name"})
+
+
+def person_deferred(path: str) -> list[str]:
+    """For `QuerySet.defer()`: the columns of the user at `path` (a select_related path such as "student" or
+    "last_message__sender") that a person reference never reads. A list shows dozens of people; loading only
+    what is shown spares converting their password hashes and dates (`date_joined`, `last_login`) row by row."""
+    return [f"{path}__{field.name}" for field in User._meta.concrete_fields if field.name not in PERSON_FIELDS]

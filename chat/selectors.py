@@ -4,12 +4,20 @@ takes part in the student's subject rooms, read-only); a foreign room answers 40
 from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import User
+from accounts.models import User, person_deferred
 from chat.errors import ChatError, ChatErrorCode
 from chat.models import ChatRoom, Message, Participant, RoomKind
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
+
+
+_COUNT = IntegerField()  # the unread count's type (a model field costs a fresh creation counter and validators)
+
+# A room's participants as the list shows them: people references, their flags, nothing else.
+_participants = (
+    Participant.objects.select_related("user").defer("joined_at", *person_deferred("user")).order_by("user_id")
+)
 
 
 def rooms_for(user: User) -> QuerySet[ChatRoom]:
@@ -31,11 +39,10 @@ def rooms_for(user: User) -> QuerySet[ChatRoom]:
             my_read_only=F("me__read_only"),
             my_muted=F("me__muted"),
         )
-        .annotate(unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
+        .annotate(unread_count=Coalesce(Subquery(unread, output_field=_COUNT), Value(0)))
         .select_related("last_message__sender", "subject", "student")
-        .prefetch_related(
-            Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("user_id"))
-        )
+        .defer(*person_deferred("last_message__sender"), *person_deferred("student"))
+        .prefetch_related(Prefetch("participants", queryset=_participants))
         .order_by("-last_activity_at", "-id")
     )
 
