@@ -4,10 +4,12 @@ row locks of `assignments.locks` (assignment first, then submission)."""
 import logging
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assignments import history, locks
@@ -29,6 +31,7 @@ from core.updating import model_update
 from enrollments.models import Enrollment, Subject
 from files.checks import check_upload
 from files.storage import delete_file_on_commit
+from notifications.services import language_of, notifications_enabled, notify
 
 logger = logging.getLogger("thebot.assignments")
 
@@ -211,6 +214,38 @@ def _notify_published(assignment: Assignment, student_ids: list[int]) -> None:
         )
     except Exception:
         logger.exception("assignment published notice failed", extra={"fields": {"assignment": assignment.pk}})
+    try:
+        assignment_published_notify(assignment, student_ids)
+    except Exception:
+        logger.exception("assignment published notification failed", extra={"fields": {"assignment": assignment.pk}})
+
+
+def assignment_published_text(assignment: Assignment, student: User) -> str:
+    """The notice of a new assignment as `student` reads it: in the active language, due in their time zone."""
+    due = timezone.localtime(assignment.due_at, ZoneInfo(student.timezone))
+    return _("New assignment in %(subject)s: %(title)s\nDue: %(day)s at %(time)s (%(tz)s)") % {
+        "subject": assignment.subject.name,
+        "title": assignment.title,
+        "day": f"{due:%a %d %b}",
+        "time": f"{due:%H:%M}",
+        "tz": student.timezone,
+    }
+
+
+def assignment_published_notify(assignment: Assignment, student_ids: list[int]) -> None:
+    """Each receiving student is told through notifications (Telegram, email, as their preferences allow), at
+    most once per assignment, student and channel."""
+    if not student_ids or not notifications_enabled():
+        return
+    for student in User.objects.filter(pk__in=student_ids, is_active=True).order_by("pk"):
+        with translation.override(language_of(student)):
+            text = assignment_published_text(assignment, student)
+        notify(
+            student,
+            event="assignment_published",
+            text=text,
+            dedupe_key=f"assignment-published:{assignment.pk}:{student.pk}",
+        )
 
 
 def assignment_delete(*, assignment: Assignment, by: User) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,19 +37,29 @@ def language_of(user: User) -> str:
 def preferences(user: User) -> dict[str, dict[str, bool]]:
     """{event: {"telegram": bool, "email": bool}} for every event of the preferences: the user's rows over the
     defaults (one query)."""
-    chosen = {
-        row.event: row
-        for row in NotificationPreference.objects.filter(user=user, event__in=list(PREFERENCE_EVENTS)).only(
-            "event", "telegram", "email"
+    return preferences_of([user])[user.pk]
+
+
+def preferences_of(users: Iterable[User]) -> dict[int, dict[str, dict[str, bool]]]:
+    """`preferences(user)` of every user of `users`, by user id, in one query whatever their number (a job that
+    notifies many people reads them all at once)."""
+    ids = {user.pk for user in users}
+    chosen: dict[int, dict[str, NotificationPreference]] = {pk: {} for pk in ids}
+    if ids:
+        rows = NotificationPreference.objects.filter(user_id__in=ids, event__in=list(PREFERENCE_EVENTS)).only(
+            "user_id", "event", "telegram", "email"
         )
-    }
+        for row in rows:
+            chosen[row.user_id][row.event] = row
     result = {}
-    for name, kind in PREFERENCE_EVENTS.items():
-        row = chosen.get(name)
-        result[name] = {
-            "telegram": row.telegram if row else kind.telegram,
-            "email": row.email if row else kind.email,
-        }
+    for pk, rows_of_user in chosen.items():
+        result[pk] = {}
+        for name, kind in PREFERENCE_EVENTS.items():
+            row = rows_of_user.get(name)
+            result[pk][name] = {
+                "telegram": row.telegram if row else kind.telegram,
+                "email": row.email if row else kind.email,
+            }
     return result
 
 
@@ -102,10 +113,14 @@ def notify(
     return used
 
 
-def reachable(user: User, event: str | None = None) -> bool:
+def reachable(user: User, event: str | None = None, *, chosen: dict[str, dict[str, bool]] | None = None) -> bool:
     """Whether some channel that is on has an address for `user` (and, for an `event`, is one their preference
-    allows for it)."""
-    allowed = wanted_channels(event, preferences(user)) if event else set(CHANNEL_NAMES)
+    allows for it). `chosen`: their preferences when the caller already read them (`preferences_of`), else they
+    are read here (one query)."""
+    if event is None:
+        allowed = set(CHANNEL_NAMES)
+    else:
+        allowed = wanted_channels(event, chosen if chosen is not None else preferences(user))
     return any(
         channel.name in allowed and channel.enabled() and channel.address(user) is not None for channel in CHANNELS
     )

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications.services import language_of, notify, reachable
+from notifications.services import language_of, notify, preferences_of, reachable
 from scheduling.locks import reminder_for_update
 from scheduling.models import Lesson, LessonReminder, LessonStatus
 
@@ -35,10 +35,13 @@ def reminders_create_due(*, deliver: Callable[[int], object], now: datetime | No
         .order_by("start", "id")
     )
     already = set(LessonReminder.objects.filter(lesson__in=lessons).values_list("lesson_id", "user_id", "lesson_start"))
+    # Everyone's preferences in one query (not one per recipient), whatever the number of lessons.
+    recipients = [user for lesson in lessons for user in (lesson.student, lesson.teacher) if user.is_active]
+    chosen = preferences_of(recipients) if recipients else {}
     created = 0
     for lesson in lessons:
         for user in (lesson.student, lesson.teacher):
-            if not (user.is_active and reachable(user, event="lesson_reminder")):
+            if not (user.is_active and reachable(user, event="lesson_reminder", chosen=chosen[user.pk])):
                 continue
             if (lesson.pk, user.pk, lesson.start) in already:
                 continue

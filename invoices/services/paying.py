@@ -22,6 +22,8 @@ from invoices.payments import (
     payments_enabled,
 )
 from invoices.services.lifecycle import apply_transition
+from invoices.services.notices import notify_payment_received
+from notifications.services import notifications_enabled
 
 logger = logging.getLogger("thebot.payments")
 
@@ -246,6 +248,9 @@ def payment_apply_notification(
             )
             return "ignored"
         logger.info("invoice paid", extra={"fields": {"invoice": invoice.pk, "at": timezone.now().isoformat()}})
+        if notifications_enabled():
+            # robust: a failure is logged and never fails the (already committed) payment.
+            transaction.on_commit(lambda: notify_payment_received(invoice), robust=True)
         return "paid"
 
 

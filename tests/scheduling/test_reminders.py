@@ -11,6 +11,7 @@ from notifications.models import NotificationPreference
 from scheduling.models import LessonReminder, LessonStatus
 from scheduling.reminders import deliver_lesson_reminder, reminder_text
 from scheduling.tasks import send_lesson_reminders
+from tests.materials.factories import EnrollmentFactory
 from tests.scheduling.factories import in_hours, make_lesson
 
 DELIVER = "scheduling.tasks.deliver_lesson_reminder"
@@ -132,3 +133,30 @@ def test_reminders_reach_the_telegram_bot_api(linked, fake_telegram):
     student_text = next(message["text"] for message in sent if message["chat_id"] == 1001)
     assert "Asia/Tokyo" in student_text
     assert linked.subject.name in student_text
+
+
+def _due_lessons(count: int) -> list:
+    """`count` due lessons, each of its own student and teacher (so `2 * count` recipients), one of whom turned
+    lesson reminders off by email."""
+    lessons = [make_lesson(EnrollmentFactory(), start=in_hours(0.5)) for _ in range(count)]
+    NotificationPreference.objects.create(user=lessons[0].teacher, event="lesson_reminder", telegram=True, email=False)
+    return lessons
+
+
+# Reading (lessons, the reminders already recorded, every recipient's preferences), then per reminder created:
+# a savepoint, its row, its delivery job's row, the savepoint released.
+READS = 3
+PER_REMINDER = 4
+
+
+@pytest.mark.parametrize("count", [1, 5])
+@pytest.mark.django_db
+def test_recording_reads_preferences_once_whatever_the_number_of_reminders(count, django_assert_num_queries, settings):
+    settings.EMAIL_NOTIFICATIONS = True
+    _due_lessons(count)
+    expected = 2 * count - 1  # everyone reachable by email, but the teacher who turned it off
+    with django_assert_num_queries(READS + PER_REMINDER * expected):
+        assert reminders_create_due() == expected
+    # A later run records nothing: the same few reads, whatever the number of lessons and recipients.
+    with django_assert_num_queries(READS):
+        assert reminders_create_due() == 0
