@@ -39,10 +39,11 @@ def _model_name(node: ast.expr) -> str | None:
 
 def factories_of(tree: ast.Module) -> list[tuple[str, str]]:
     """(factory class, model name) of every class declaring `class Meta: model = …` (its own, not inherited:
-    a subclass without one, such as StudentFactory(UserFactory), is a preset of the same factory)."""
+    a subclass without one, such as StudentFactory(UserFactory), is a preset of the same factory). A serializer's
+    or a form's `Meta` names a model too: only classes built on a factory (a base named `…Factory`) count."""
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
+        if not isinstance(node, ast.ClassDef) or not any(ast.unparse(base).endswith("Factory") for base in node.bases):
             continue
         for meta in node.body:
             if isinstance(meta, ast.ClassDef) and meta.name == "Meta":
