@@ -4,12 +4,10 @@ row locks of `assignments.locks` (assignment first, then submission)."""
 import logging
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from accounts.models import User
 from assignments import history, locks
@@ -24,6 +22,7 @@ from assignments.models import (
     SubmissionFile,
     SubmissionStatus,
 )
+from assignments.notices import assignment_published_notify_job
 from assignments.selectors import received_by, recipient_ids
 from chat.notices import assignment_published_notice
 from config.exceptions import NotFound
@@ -31,7 +30,7 @@ from core.updating import model_update
 from enrollments.models import Enrollment, Subject
 from files.checks import check_upload
 from files.storage import delete_file_on_commit
-from notifications.services import language_of, notifications_enabled, notify
+from notifications.services import notifications_enabled
 
 logger = logging.getLogger("thebot.assignments")
 
@@ -215,37 +214,11 @@ def _notify_published(assignment: Assignment, student_ids: list[int]) -> None:
     except Exception:
         logger.exception("assignment published notice failed", extra={"fields": {"assignment": assignment.pk}})
     try:
-        assignment_published_notify(assignment, student_ids)
+        if student_ids and notifications_enabled():
+            # One job for the whole class, whatever its size: the worker queues each student's notification.
+            assignment_published_notify_job.enqueue(assignment.pk, student_ids)
     except Exception:
         logger.exception("assignment published notification failed", extra={"fields": {"assignment": assignment.pk}})
-
-
-def assignment_published_text(assignment: Assignment, student: User) -> str:
-    """The notice of a new assignment as `student` reads it: in the active language, due in their time zone."""
-    due = timezone.localtime(assignment.due_at, ZoneInfo(student.timezone))
-    return _("New assignment in %(subject)s: %(title)s\nDue: %(day)s at %(time)s (%(tz)s)") % {
-        "subject": assignment.subject.name,
-        "title": assignment.title,
-        "day": f"{due:%a %d %b}",
-        "time": f"{due:%H:%M}",
-        "tz": student.timezone,
-    }
-
-
-def assignment_published_notify(assignment: Assignment, student_ids: list[int]) -> None:
-    """Each receiving student is told through notifications (Telegram, email, as their preferences allow), at
-    most once per assignment, student and channel."""
-    if not student_ids or not notifications_enabled():
-        return
-    for student in User.objects.filter(pk__in=student_ids, is_active=True).order_by("pk"):
-        with translation.override(language_of(student)):
-            text = assignment_published_text(assignment, student)
-        notify(
-            student,
-            event="assignment_published",
-            text=text,
-            dedupe_key=f"assignment-published:{assignment.pk}:{student.pk}",
-        )
 
 
 def assignment_delete(*, assignment: Assignment, by: User) -> None:

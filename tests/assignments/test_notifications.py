@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from assignments import services
+from assignments import notices, services
 from assignments.models import AssignmentStatus
 from notifications.models import NotificationPreference
 from tests.assignments.factories import class_of
@@ -51,7 +51,7 @@ def test_publishing_tells_each_student_once_as_their_preferences_allow(smtp_serv
     assert f"Новое задание по предмету {subject.name}: Vectors" in text_of(mail)
 
     # The after-commit hook running again, and re-opening the assignment, send nothing more.
-    services.assignment_published_notify(assignment, [linked.pk, opted_out.pk, russian.pk])
+    notices.assignment_published_notify(assignment, [linked.pk, opted_out.pk, russian.pk])
     services.assignment_close(assignment=assignment, by=teacher)
     services.assignment_publish(assignment=assignment, by=teacher)
     _run_worker()

@@ -40,9 +40,10 @@ def test_a_large_json_answer_is_gzipped_with_random_padding(admin_client):
         assert len(response.content) < len(plain.content) / 3
         sizes.add(len(response.content))
         bodies.add(response.content)
-    # The same answer six times: six different gzip streams, of different lengths (the padding).
-    assert len(bodies) == 6
+    # The same answer six times: gzip streams of different lengths, the padding being the only difference (0 to 100
+    # random bytes: two of six draws may well pick the same length, all six the same almost never).
     assert len(sizes) > 1
+    assert len(bodies) == len(sizes)
 
 
 def test_a_small_answer_is_sent_as_is(admin_client):
