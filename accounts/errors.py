@@ -11,7 +11,7 @@ class AccountErrorCode(StrEnum):
     WEAK_PASSWORD = "weak_password"  # nosec B105  # an error code, not a password
     READ_ONLY_FIELD = "read_only_field"
     CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
-    INVALID_RESET_TOKEN = "invalid_reset_token"
+    INVALID_RESET_TOKEN = "invalid_reset_token"  # nosec B105  # an error code, not a password
 
 
 class AccountError(ApiError):
