@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from demo.seeding.bulk import insert, insert_fast, next_ids
 from demo.seeding.world import World
-from invoices.models import Invoice, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus, InvoiceStatusHistory, Payment, PaymentStatus
 from notifications.models import TelegramLinkCode
 
 S = InvoiceStatus
@@ -58,6 +59,7 @@ def invoices_create(world: World) -> None:
                 due_date=created.date() + timedelta(days=14),
                 created_at=created,
             )
+            invoice.seed_line = (lessons, rate)  # its one line, written with it (the amount is the sum of the lines)
             plans.append(_life(world, InvoicePlan(invoice)))
     payment_ids = iter(next_ids(Payment, sum(len(plan.payments) for plan in plans)))
     for plan in plans:
@@ -65,7 +67,22 @@ def invoices_create(world: World) -> None:
             payment.id = next(payment_ids)
         if plan.payments:
             plan.invoice.payment_id = plan.payments[-1].id
-    insert_fast(Invoice, [plan.invoice for plan in plans])
+    with transaction.atomic():  # an invoice and its lines in one transaction (PostgreSQL checks the sum at commit)
+        insert_fast(Invoice, [plan.invoice for plan in plans])
+        insert_fast(
+            InvoiceLine,
+            [
+                InvoiceLine(
+                    invoice_id=plan.invoice.pk,
+                    description=plan.invoice.description,
+                    quantity=plan.invoice.seed_line[0],
+                    unit_price=plan.invoice.seed_line[1],
+                    amount=plan.invoice.amount,
+                    created_at=plan.invoice.created_at,
+                )
+                for plan in plans
+            ],
+        )
     for plan in plans:
         for payment in plan.payments:
             payment.invoice_id = plan.invoice.pk

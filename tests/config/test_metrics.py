@@ -139,17 +139,17 @@ def _labelled(text: str, name: str):
 
 def test_cache_reads_are_counted_as_hits_and_misses_by_key_kind(api_client):
     before = scrape(api_client)
-    assert cache.get("metricstest:probe:1234") is None
-    cache.set("metricstest:probe:1234", "x", 30)
-    assert cache.get("metricstest:probe:1234") == "x"
-    assert cache.get("metricstest:probe:1234", "fallback") == "x"
-    assert cache.get("metricstest:probe:5678", "fallback") == "fallback"
+    assert cache.get("metricstest:probe:x1234") is None
+    cache.set("metricstest:probe:x1234", "x", 30)
+    assert cache.get("metricstest:probe:x1234") == "x"
+    assert cache.get("metricstest:probe:x1234", "fallback") == "x"
+    assert cache.get("metricstest:probe:x5678", "fallback") == "fallback"
     after = scrape(api_client)
     for result, moved in (("hit", 2), ("miss", 2)):
         labels = {"kind": "metricstest:probe", "result": result}
         delta = value(after, "thebot_cache_gets_total", **labels) - value(before, "thebot_cache_gets_total", **labels)
         assert delta == moved
-    assert "1234" not in after
+    assert "x1234" not in after
 
 
 @given(st.text(max_size=80))
