@@ -95,7 +95,7 @@ install-browser:
 ## The long proofs (tests marked heavy: fault suite, API fuzzing per role, the admin in a browser, race state
 ## machines); CI runs them after `make test`.
 test-slow: install-dev install-load install-browser install-nginx
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "heavy and not prodlocal" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "heavy and not prodlocal and not ownprocess" $(PYTEST_ARGS)
 
 ## The fault suite alone (serial, real processes: Redis, PostgreSQL, Daphne and the worker broken under load); prints
 ## its table and writes reports/faults.md (docs/operations.md "Faults").
@@ -154,6 +154,11 @@ prod-local-test: install-dev install-nginx
 
 ## One Daphne killed, then one stopped, under load (tests/deploy/test_kill.py): not in CI yet, as a run of the
 ## merged tree answered 502s through nginx (see the test's docstring).
+## The response cache under a paused and a killed Redis (tests/core/test_cache_outage.py), alone in its process.
+.PHONY: test-cache-outage
+test-cache-outage: install-dev install-load
+	$(BIN)/python -m pytest -p no:xdist -m ownprocess $(PYTEST_ARGS)
+
 .PHONY: prod-local-kill-test
 prod-local-kill-test: install-dev install-nginx
 	$(BIN)/python -m pytest -p no:xdist -m killproof tests/deploy $(PYTEST_ARGS)

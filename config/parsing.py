@@ -355,3 +355,13 @@ class DateField(serializers.DateField):
 
     def to_internal_value(self, value):
         return _to_drf(parse_date, value)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """A JSON body's boolean: `true` or `false` only (DRF's BooleanField also takes 0, 1, "yes", "off", ...,
+    which the schema, `type: boolean`, does not)."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.parsing import JsonBooleanField
 from notifications.events import PREFERENCE_EVENTS
 
 
@@ -10,8 +11,8 @@ class TelegramLinkSerializer(serializers.Serializer):
 
 class PreferenceSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=sorted(PREFERENCE_EVENTS))
-    telegram = serializers.BooleanField(required=False)
-    email = serializers.BooleanField(required=False)
+    telegram = JsonBooleanField(required=False)
+    email = JsonBooleanField(required=False)
 
 
 class PreferenceOutSerializer(serializers.Serializer):

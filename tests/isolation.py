@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from config.cache import BREAKER
 from core import caching
 
 
@@ -38,6 +39,7 @@ def separate_worker(worker: str) -> None:
 def cache_clear() -> None:
     """Empty the cache of this process: on Redis only the keys under its prefix (the Redis database may be shared
     with other workers and runs), elsewhere the whole (process-local) cache."""
+    BREAKER.answered()  # config/cache.py's Redis breaker, closed: a test that paused a Redis may have left it open
     backend = caches["default"]
     if isinstance(backend, RedisCache) and backend.key_prefix:
         client = backend._cache.get_client(None, write=True)

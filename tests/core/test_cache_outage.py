@@ -18,13 +18,16 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
+from config.cache import BREAKER
 from core import caching
 from tests import isolation
 from tests.accounts.factories import AdminFactory, TeacherFactory
 from tests.chat.redis_server import RedisServer
 from tests.conftest import client_for
 
-pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
+# Not in `make test-slow` yet (`make test-cache-outage`): after it, the admin-users fuzz tests of the same worker got
+# no 2xx (2026-11-30), though the breaker is closed again at teardown; to trace.
+pytestmark = [pytest.mark.heavy, pytest.mark.ownprocess, pytest.mark.django_db]
 PORTS = range(21100, 21200)  # this suite's range
 
 
@@ -67,6 +70,7 @@ def redis_cache():
     finally:
         server.stop()
         caching.reset()
+        BREAKER.answered()  # the process's Redis breaker (config/cache.py), opened by the outage, closed again
 
 
 def _timed_get(client, path):
