@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,10 +24,10 @@ import pytest
 from django.conf import settings
 
 from backups.archive import BackupError, restore
+from tests.faults.stack import wait_until
 from tests.pgcluster import PrivateCluster, unavailable_reason
 
 ROOT = Path(settings.BASE_DIR)
-WAIT = 120  # seconds a condition may take (polled)
 
 WRITER = """
 import os, pathlib, uuid
@@ -86,13 +85,6 @@ def checksums(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {WAIT} s"
-        time.sleep(0.1)
 
 
 @contextlib.contextmanager
